@@ -1,0 +1,1 @@
+"""Shared fixtures. Where HTTP is involved, tests run against a real loopback server."""
