@@ -49,6 +49,13 @@ TABLES: dict[str, dict[str, str]] = {
         "active": BOOL,
         "size": INT,  # bytes of the bundle archive on disk; 0 when none
     },
+    "content_storage": {  # per content item; from the storage endpoints or summed from bundles
+        "content_guid": STR,
+        "bundle_count": INT,
+        "bytes_total": INT,
+        "bytes_active": INT,
+        "bytes_inactive": INT,
+    },
     "visits": {
         "content_guid": STR,
         "user_guid": STR,  # null: anonymous
