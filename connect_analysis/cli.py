@@ -56,5 +56,33 @@ def simulate(port, api_key, scenario, connect_version, latency_ms, fault_rate, s
                   latency_ms=latency_ms, fault_rate=fault_rate, seed=seed)
 
 
+@main.command()
+@click.option("--postgres", metavar="HOST:PORT|DSN",
+              help="PostgreSQL: HOST:PORT tests TCP reachability; a DSN logs in and runs SELECT version().")
+@click.option("--storage", metavar="PATH", help="Shared storage mount: writable, with the free space required.")
+@click.option("--storage-required-bytes", type=click.IntRange(min=0), metavar="BYTES",
+              help="Free space required on --storage (default: --snapshot's recommended capacity, else 100 GB).")
+@click.option("--nodes", metavar="HOST,...", default="", help="Kubernetes nodes to test the NodePort range on.")
+@click.option("--port-range", default="30000-32767", show_default=True, metavar="LOW-HIGH",
+              help="NodePort range (sampled to 128 ports per node when larger).")
+@click.option("--server", envvar="CONNECT_SERVER", metavar="URL",
+              help="Connect server to test (default: CONNECT_SERVER); the key comes from CONNECT_API_KEY.")
+@click.option("--snapshot", type=click.Path(file_okay=False), metavar="DIR",
+              help="Snapshot whose analysis gives the storage capacity required.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as a JSON list (the documented format).")
+def preflight(postgres, storage, storage_required_bytes, nodes, port_range, server, snapshot, as_json):
+    """Check from inside the new cluster: PostgreSQL, shared storage, NodePorts, Connect.
+
+    Exit 0 only when every check passes; 1 otherwise.
+    """
+    from .preflight import format_results, parse_port_range, results_to_json, run_preflight
+
+    results = run_preflight(postgres=postgres, storage=storage, nodes=nodes.split(","),
+                            port_range=parse_port_range(port_range), server=server,
+                            snapshot=snapshot, storage_required_bytes=storage_required_bytes)
+    click.echo(results_to_json(results) if as_json else format_results(results))
+    sys.exit(0 if all(r.ok for r in results) else EXIT_ERROR)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

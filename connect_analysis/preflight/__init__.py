@@ -1,0 +1,133 @@
+"""Preflight checks for the new cluster: PostgreSQL, shared storage, NodePorts, Connect.
+
+Meant to run from inside the new cluster before the move. Each check returns a
+CheckResult; a failing or unreachable target is a result, never an exception.
+
+The JSON form (`connect-analysis preflight --json`, `results_to_json`) is a stable
+contract that the report reads back with `read_results`:
+
+    [{"name": "postgres" | "storage" | "nodeport" | "connect",
+      "target": str,          # what was checked (a DSN without its password)
+      "ok": bool,
+      "detail": str,          # what was found, in one line
+      "fix": str | null},     # what to fix; null when ok
+     ...]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ..errors import ConfigError
+
+CHECK_NAMES = ("postgres", "storage", "nodeport", "connect")
+FIELDS = ("name", "target", "ok", "detail", "fix")
+DEFAULT_PORT_RANGE = (30000, 32767)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check of one target. `fix` says what to change; None when the check passed."""
+
+    name: str
+    target: str
+    ok: bool
+    detail: str
+    fix: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def run_preflight(postgres: str | None = None, storage: str | os.PathLike | None = None,
+                  nodes=(), port_range: tuple[int, int] = DEFAULT_PORT_RANGE,
+                  server: str | None = None, snapshot: str | os.PathLike | None = None,
+                  storage_required_bytes: int | None = None) -> list[CheckResult]:
+    """Run the checks whose targets are given, in the order postgres, storage, nodeport, connect.
+
+    postgres: HOST:PORT (TCP reachability) or a DSN (connect and `SELECT version()`).
+    storage: a directory; it must be writable and have the required free space: the
+    recommended capacity from `snapshot`'s analysis, or `storage_required_bytes`, or
+    100 GB (10**11 bytes). nodes: host names; port_range: inclusive (low, high).
+    server: a Connect URL; the API key is read from CONNECT_API_KEY.
+    Raises ConfigError only for malformed arguments or when no target is given.
+    """
+    from .connect import check_connect
+    from .nodeports import check_nodeports
+    from .postgres import check_postgres
+    from .storage import check_storage
+
+    nodes = [n.strip() for n in nodes if n and n.strip()]
+    if not (postgres or storage or nodes or server):
+        raise ConfigError("nothing to check: give --postgres, --storage, --nodes or --server")
+    low, high = port_range
+    if not (1 <= low <= high <= 65535):
+        raise ConfigError(f"port range {low}-{high} is not a range of TCP ports (1-65535)")
+
+    results: list[CheckResult] = []
+    if postgres:
+        results.append(check_postgres(postgres))
+    if storage:
+        results.append(check_storage(storage, snapshot=snapshot, required_bytes=storage_required_bytes))
+    if nodes:
+        results.extend(check_nodeports(nodes, (low, high)))
+    if server:
+        results.append(check_connect(server, api_key=os.environ.get("CONNECT_API_KEY") or None))
+    return results
+
+
+def parse_port_range(text: str) -> tuple[int, int]:
+    """'30000-32767' -> (30000, 32767); a single port 'N' -> (N, N)."""
+    low, sep, high = text.strip().partition("-")
+    try:
+        lo, hi = int(low), int(high if sep else low)
+    except ValueError:
+        raise ConfigError(f"port range {text!r} is not LOW-HIGH, e.g. 30000-32767") from None
+    if not (1 <= lo <= hi <= 65535):
+        raise ConfigError(f"port range {text!r} is not a range of TCP ports (1-65535)")
+    return lo, hi
+
+
+def results_to_json(results: list[CheckResult]) -> str:
+    """The documented JSON list: one object per result with exactly the keys in FIELDS."""
+    return json.dumps([r.to_dict() for r in results], indent=2)
+
+
+def read_results(path: str | os.PathLike) -> list[CheckResult]:
+    """Read results written by `preflight --json`. Raises ConfigError when the file is not one."""
+    src = Path(path)
+    try:
+        data = json.loads(src.read_text())
+    except OSError as e:
+        raise ConfigError(f"cannot read preflight results {src}: {e.strerror or e}") from None
+    except ValueError as e:
+        raise ConfigError(f"{src} is not JSON: {e}") from None
+    if not isinstance(data, list):
+        raise ConfigError(f"{src} is not a list of preflight results")
+    results = []
+    for i, item in enumerate(data):
+        if not isinstance(item, dict) or set(item) != set(FIELDS):
+            raise ConfigError(f"{src}: item {i} does not have exactly the keys {', '.join(FIELDS)}")
+        if item["name"] not in CHECK_NAMES or not isinstance(item["ok"], bool):
+            raise ConfigError(f"{src}: item {i} has an unknown check name or a non-boolean ok")
+        results.append(CheckResult(**{k: item[k] for k in FIELDS}))
+    return results
+
+
+def format_results(results: list[CheckResult]) -> str:
+    """Plain text for a terminal: one line per check, and the fix under each failure."""
+    lines = []
+    for r in results:
+        lines.append(f"{'PASS' if r.ok else 'FAIL'}  {r.name:<8}  {r.target}: {r.detail}")
+        if not r.ok and r.fix:
+            lines.append(f"      fix: {r.fix}")
+    passed = sum(r.ok for r in results)
+    lines.append(f"{passed} of {len(results)} checks passed")
+    return "\n".join(lines)
+
+
+__all__ = ["CHECK_NAMES", "CheckResult", "DEFAULT_PORT_RANGE", "format_results", "parse_port_range",
+           "read_results", "results_to_json", "run_preflight"]

@@ -1,0 +1,128 @@
+"""The Connect check: the server answers `/__ping__` and its API (GET requests only).
+
+`/__api__/server_settings` gives the version; with CONNECT_API_KEY set, `/__api__/v1/user`
+shows whose key it is. Redirects are not followed, so the key never travels elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+
+import requests
+
+from . import CheckResult
+
+TIMEOUT_S = 10
+
+
+def check_connect(server: str, api_key: str | None = None) -> CheckResult:
+    """Check a Connect server. api_key (from CONNECT_API_KEY) is optional. Never raises."""
+    base = server.strip().rstrip("/")
+    if base.endswith("/__api__"):
+        base = base[: -len("/__api__")]
+    if not base.startswith(("http://", "https://")):
+        return CheckResult("connect", server, False, "not an http(s) URL",
+                           "give the server's URL, e.g. https://connect.example.com")
+    with requests.Session() as session:
+        session.verify = _tls_verify()
+        session.trust_env = False  # no proxy from the environment may see the key
+        steps = [_ping, _server_settings] + ([_current_user] if api_key else [])
+        found = []
+        for step in steps:
+            ok, text, fix = step(session, base, api_key)
+            found.append(text)
+            if not ok:
+                return CheckResult("connect", base, False, "; ".join(found), fix)
+    if not api_key:
+        found.append("CONNECT_API_KEY not set: the key was not checked")
+    return CheckResult("connect", base, True, "; ".join(found))
+
+
+def _tls_verify():
+    """TLS verification as rsconnect-python reads it from the environment."""
+    if os.environ.get("CONNECT_INSECURE", "").lower() in ("1", "true", "yes"):
+        return False
+    return os.environ.get("CONNECT_CA_CERTIFICATE") or True
+
+
+def _get(session: requests.Session, url: str, api_key: str | None = None):
+    """(response, None) or (None, why it failed)."""
+    headers = {"Authorization": f"Key {api_key}"} if api_key else {}
+    try:
+        return session.get(url, headers=headers, timeout=TIMEOUT_S, allow_redirects=False), None
+    except requests.exceptions.SSLError as e:
+        return None, f"TLS failed: {type(e).__name__}"
+    except requests.exceptions.Timeout:
+        return None, f"no answer within {TIMEOUT_S} s"
+    except requests.exceptions.ConnectionError:
+        return None, "cannot connect"
+    except requests.exceptions.RequestException as e:
+        return None, f"request failed: {type(e).__name__}"
+
+
+def _redirected(response) -> str | None:
+    if response.is_redirect:
+        return f"redirects to {response.headers.get('Location', '?')}"
+    return None
+
+
+_UNREACHABLE_FIX = ("check the URL, DNS and the firewall between this cluster and the Connect "
+                    "server; for TLS, set CONNECT_CA_CERTIFICATE to the CA bundle")
+_REDIRECT_FIX = "use the URL the server redirects to (scheme, host and path prefix)"
+
+
+def _ping(session, base, _key):
+    response, error = _get(session, f"{base}/__ping__")
+    if error:
+        return False, f"/__ping__: {error}", _UNREACHABLE_FIX
+    if (moved := _redirected(response)):
+        return False, f"/__ping__ {moved}", _REDIRECT_FIX
+    if response.status_code == 402:
+        return False, "/__ping__ answered 402: the licence has expired", "renew the Connect licence"
+    if response.status_code != 200:
+        return False, f"/__ping__ answered {response.status_code}: not a Connect server at this URL", \
+            "give the Connect server's URL (the one its dashboard is served from)"
+    return True, "/__ping__ 200", None
+
+
+def _server_settings(session, base, _key):
+    response, error = _get(session, f"{base}/__api__/server_settings")
+    if error:
+        return False, f"/__api__/server_settings: {error}", _UNREACHABLE_FIX
+    if (moved := _redirected(response)):
+        return False, f"/__api__/server_settings {moved}", _REDIRECT_FIX
+    body = _json(response)
+    if response.status_code != 200 or not isinstance(body, dict):
+        return False, (f"/__api__/server_settings answered {response.status_code} without JSON "
+                       "settings: not the Connect API"), \
+            "give the Connect server's URL; a proxy in front may be blocking /__api__/"
+    version = body.get("version") or "version not exposed"
+    return True, f"API answers (Connect {version})", None
+
+
+def _current_user(session, base, key):
+    response, error = _get(session, f"{base}/__api__/v1/user", key)
+    if error:
+        return False, f"/__api__/v1/user: {error}", _UNREACHABLE_FIX
+    if (moved := _redirected(response)):
+        return False, f"/__api__/v1/user {moved}", _REDIRECT_FIX
+    body = _json(response)
+    if response.status_code == 401:
+        return False, "the API key was refused (401)", \
+            "set CONNECT_API_KEY to a valid key (Connect: your name > API Keys)"
+    if response.status_code != 200 or not isinstance(body, dict):
+        return False, f"/__api__/v1/user answered {response.status_code}", \
+            "check the key and the server's logs"
+    role = body.get("user_role") or "unknown role"
+    fix = None
+    if role != "administrator":
+        fix = "an administrator key sees every item and usage; this one sees less"
+    return True, f"key belongs to {body.get('username', '?')!s} ({role})" + \
+        (f" - {fix}" if fix else ""), None
+
+
+def _json(response):
+    try:
+        return response.json()
+    except ValueError:
+        return None
