@@ -1,0 +1,86 @@
+"""Content, bundles, tags and vanity URLs."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..client import Client, Version
+from ..errors import ConnectError, NotFoundError
+from ._rows import frame, get
+
+CONTENT_COLUMNS = (
+    "guid", "id", "name", "title", "description", "app_mode", "content_category", "access_type",
+    "owner_guid", "created_time", "last_deployed_time", "bundle_id", "r_version", "py_version",
+    "quarto_version", "cluster_name", "image_name", "run_as", "run_as_current_user", "content_url",
+    "dashboard_url", "vanity_url", "locked",
+)
+
+
+def fetch_content(client: Client, version: Version | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every content item the key may see, and each item's tags: (content, content_tags).
+
+    Asks for owner and tags inline (one request); vanity URLs too on 2024.06+, where
+    `include=vanity_url` exists.
+    """
+    include = "tags,owner"
+    if version is None or version.at_least("2024.06.0"):
+        include += ",vanity_url"
+    try:
+        items = client.get_json("v1/content", {"include": include})
+    except ConnectError as e:
+        if e.status != 400 or "vanity_url" not in include:
+            raise
+        items = client.get_json("v1/content", {"include": "tags,owner"})  # an older server, version hidden
+    items = [i for i in (items or []) if isinstance(i, dict) and i.get("guid")]
+    rows, tag_rows = [], []
+    for item in items:
+        row = {k: item.get(k) for k in CONTENT_COLUMNS}
+        row["owner_username"] = get(item, "owner", "username")
+        rows.append(row)
+        for tag in item.get("tags") or []:
+            if isinstance(tag, dict):
+                tag_rows.append({"content_guid": item["guid"], "tag_id": tag.get("id"), "tag_name": tag.get("name")})
+    return frame(rows, "content"), frame(tag_rows, "content_tags")
+
+
+def fetch_bundles(client: Client, content_guid: str) -> list[dict] | None:
+    """One content item's bundles as bundles-table rows; None when the item is gone."""
+    try:
+        items = client.get_json(f"v1/content/{content_guid}/bundles")
+    except NotFoundError:
+        return None  # deleted while we were fetching
+    return [{"content_guid": content_guid, "bundle_id": b.get("id"), "created_time": b.get("created_time"),
+             "active": b.get("active"), "size": b.get("size")}
+            for b in (items or []) if isinstance(b, dict)]
+
+
+def fetch_tags(client: Client) -> pd.DataFrame:
+    """Every tag (categories included)."""
+    items = client.get_json("v1/tags") or []
+    return frame([{k: t.get(k) for k in ("id", "name", "parent_id", "created_time", "updated_time")}
+                  for t in items if isinstance(t, dict)], "tags")
+
+
+def fetch_vanities(client: Client) -> pd.DataFrame:
+    """Every vanity URL on the server (administrators only)."""
+    items = client.get_json("v1/vanities") or []
+    return frame([{"content_guid": v.get("content_guid"), "path": v.get("path"),
+                   "created_time": v.get("created_time")} for v in items if isinstance(v, dict)], "vanities")
+
+
+def bundle_frame(rows: list[dict]) -> pd.DataFrame:
+    return frame(rows, "bundles")
+
+
+def storage_from_bundles(bundles: pd.DataFrame, content_guids) -> pd.DataFrame:
+    """content_storage rows summed from per-bundle sizes (bytes), one row per content item."""
+    b = bundles.assign(size=bundles["size"].fillna(0), active=bundles["active"].fillna(False))
+    grouped = b.groupby("content_guid", sort=False)
+    summary = pd.DataFrame({
+        "bundle_count": grouped.size(),
+        "bytes_total": grouped["size"].sum(),
+        "bytes_active": b[b["active"]].groupby("content_guid")["size"].sum(),
+    }).reindex(pd.Index(list(content_guids), dtype="string", name="content_guid")).fillna(0)
+    summary["bytes_inactive"] = summary["bytes_total"] - summary["bytes_active"]
+    rows = summary.reset_index().to_dict("records")
+    return frame(rows, "content_storage")

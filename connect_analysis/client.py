@@ -1,0 +1,414 @@
+"""The Connect API client: one requests.Session, the key, retries, and the one place
+that turns error responses into the typed errors of errors.py.
+
+Configuration is read when a Client is built, never at import:
+
+    CONNECT_SERVER          server URL (with or without a trailing /__api__)
+    CONNECT_API_KEY         the API key, sent as `Authorization: Key <key>`
+    CONNECT_CA_CERTIFICATE  path to a CA bundle to verify TLS with
+    CONNECT_INSECURE        1/true/yes: skip TLS verification (as rsconnect-python reads it)
+
+Only GET requests are ever sent. Redirects are followed by hand so that the key is
+sent only to the server it was configured for, never to another host.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import os
+import random
+import re
+import threading
+import time
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from .errors import (
+    AuthError,
+    ConfigError,
+    ConnectError,
+    NotConnectError,
+    NotFoundError,
+    PermissionError_,
+    ServerError,
+    UnreachableError,
+    UnsupportedError,
+)
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+MAX_REDIRECTS = 5
+_TRUE = {"1", "true", "t", "yes", "y", "on"}
+_FALSE = {"", "0", "false", "f", "no", "n", "off"}
+
+
+@dataclass(frozen=True)
+class Version:
+    """A Connect version such as 2024.09.0; compares as numbers, not strings."""
+
+    parts: tuple[int, int, int]
+    text: str
+
+    @classmethod
+    def parse(cls, text) -> Version | None:
+        """Version from "2024.09.0" or "2023.11.0-dev+103-g1"; None when absent or unparseable."""
+        if not isinstance(text, str):
+            return None
+        m = re.match(r"\s*v?(\d+)\.(\d+)(?:\.(\d+))?", text)
+        if not m:
+            return None
+        return cls((int(m[1]), int(m[2]), int(m[3] or 0)), text.strip())
+
+    def at_least(self, other: str) -> bool:
+        return self.parts >= Version.parse(other).parts
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class _KeyAuth(requests.auth.AuthBase):
+    """Adds `Authorization: Key ...`; an explicit auth also stops requests reading ~/.netrc."""
+
+    def __init__(self, key: str | None):
+        self._key = key
+
+    def __call__(self, r):
+        if self._key:
+            r.headers["Authorization"] = f"Key {self._key}"
+        else:
+            r.headers.pop("Authorization", None)
+        return r
+
+    def __repr__(self) -> str:  # never show the key
+        return "_KeyAuth(***)"
+
+
+def normalize_server(url: str) -> str:
+    """The server's base URL without a trailing slash or /__api__ (raises ConfigError)."""
+    url = (url or "").strip()
+    if not url:
+        raise ConfigError("no Connect server: pass --server URL or set CONNECT_SERVER")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"--server must be an http(s) URL such as https://connect.example.com, got {url!r}")
+    if parts.username or parts.password:
+        raise ConfigError("--server must not contain credentials; the key comes from CONNECT_API_KEY")
+    path = re.sub(r"/+$", "", parts.path)
+    path = re.sub(r"/__api__$", "", path)
+    return f"{parts.scheme}://{parts.netloc}{path}"
+
+
+def _env_flag(name: str) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(f"{name} must be 1/true/yes or 0/false/no, got {value!r}")
+
+
+def _same_origin(a: str, b: str) -> bool:
+    pa, pb = urlsplit(a), urlsplit(b)
+    if pa.hostname != pb.hostname:
+        return False
+    if pa.scheme == pb.scheme:
+        return (pa.port or _DEFAULT_PORT[pa.scheme]) == (pb.port or _DEFAULT_PORT[pb.scheme])
+    # http -> https on the same host and default ports is the usual TLS upgrade
+    return pa.scheme == "http" and pb.scheme == "https" and pa.port in (None, 80) and pb.port in (None, 443)
+
+
+_DEFAULT_PORT = {"http": 80, "https": 443}
+
+
+class Client:
+    """A read-only client for one Connect server.
+
+    server / api_key default to CONNECT_SERVER / CONNECT_API_KEY. timeout is
+    (connect, read) seconds per request; retries is how many times a request is
+    retried after 429/502/503/504, a reset connection or a body cut short; backoff
+    is the first wait in seconds, doubling up to max_backoff. max_in_flight bounds
+    concurrent requests across every thread that shares this client.
+    """
+
+    def __init__(self, server: str | None = None, api_key: str | None = None, *,
+                 ca_certificate: str | None = None, insecure: bool | None = None,
+                 timeout: tuple[float, float] = (10.0, 120.0), retries: int = 8,
+                 backoff: float = 0.25, max_backoff: float = 20.0, max_in_flight: int = 8):
+        self.server = normalize_server(server if server is not None else os.environ.get("CONNECT_SERVER", ""))
+        key = api_key if api_key is not None else os.environ.get("CONNECT_API_KEY", "")
+        if not key.strip():
+            raise ConfigError("no API key: set CONNECT_API_KEY to a Connect API key")
+        ca = ca_certificate if ca_certificate is not None else os.environ.get("CONNECT_CA_CERTIFICATE") or None
+        insecure = _env_flag("CONNECT_INSECURE") if insecure is None else insecure
+        if ca and not os.path.isfile(ca):
+            raise ConfigError(f"CONNECT_CA_CERTIFICATE names {ca!r}, which is not a file")
+        self.api = self.server + "/__api__/"
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self._auth = _KeyAuth(key.strip())
+        self._no_auth = _KeyAuth(None)
+        self._slots = threading.BoundedSemaphore(max(1, max_in_flight))
+        self._count_lock = threading.Lock()
+        self.request_count = 0
+        self.retry_count = 0
+        self._cancelled: str | None = None
+        self.session = requests.Session()
+        self.session.verify = False if insecure else (ca or True)
+        self.session.headers["User-Agent"] = f"connect-analysis/{_kit_version()}"
+        self.session.headers["Accept"] = "application/json"
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(4, max_in_flight * 2), max_retries=0)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.session.close()
+
+    def cancel(self, why: str) -> None:
+        """Make every later request fail at once (another thread already hit a fatal error)."""
+        self._cancelled = why
+
+    def __repr__(self) -> str:
+        return f"Client({self.server!r})"
+
+    # --- requests -------------------------------------------------------------------
+
+    def url(self, path: str) -> str:
+        """Absolute URL of an API path such as "v1/content" (relative to /__api__/)."""
+        if path.startswith(("http://", "https://")):
+            return path
+        return urljoin(self.api, path.lstrip("/"))
+
+    def get_json(self, path: str, params: dict | None = None):
+        """GET an API path and return the decoded JSON body (None for 204 No Content).
+
+        Raises the typed errors of errors.py; retries transient failures first.
+        """
+        return self._get(self.url(path), params)[0]
+
+    def server_settings(self) -> dict:
+        """The raw GET /__api__/server_settings body; NotConnectError when it is not Connect's."""
+        try:
+            body = self.get_json("server_settings")
+        except (NotFoundError, UnsupportedError, ServerError) as e:
+            raise NotConnectError(
+                f"{self.server} answers, but not as a Posit Connect server "
+                f"(GET /__api__/server_settings gave HTTP {e.status}); check --server / CONNECT_SERVER",
+                status=e.status, url=e.url) from None
+        if not isinstance(body, dict):
+            raise NotConnectError(f"{self.server} answers, but not as a Posit Connect server "
+                                  "(/__api__/server_settings is not a JSON object); check --server")
+        return body
+
+    def _get(self, url: str, params: dict | None) -> tuple[object, str]:
+        """GET with retries and hand-followed redirects; returns (decoded JSON body, final url)."""
+        attempt = 0
+        while True:
+            if self._cancelled:
+                raise Cancelled(self._cancelled, url=_show(url))
+            try:
+                response, final = self._get_once(url, params)
+                if response.status_code in RETRY_STATUSES and attempt < self.retries:
+                    wait = _retry_after(response) if response.status_code == 429 else None
+                    response.close()
+                    attempt += 1
+                    self._sleep(attempt, wait, f"HTTP {response.status_code}", url)
+                    continue
+                if response.status_code >= 400:
+                    self._raise_for(response, final, redirected=not _same_origin(url, final))
+                if response.status_code >= 300:
+                    raise ServerError(f"{self.server} sent too many redirects for {_show(url)}",
+                                      status=response.status_code, url=_show(url))
+                if response.status_code != 204 and _looks_like_html(response):
+                    raise NotConnectError(
+                        f"{_show(final)} returned an HTML page instead of JSON: {self.server} is not "
+                        "a Posit Connect server, or a proxy or login page is in the way; check --server",
+                        status=response.status_code, url=_show(final))
+                if response.status_code == 204 or not response.content.strip():
+                    return None, final
+                return self._decode(response, final), final
+            except requests.exceptions.SSLError as e:
+                raise UnreachableError(
+                    f"TLS verification failed for {self.server}: {_reason(e)}; set CONNECT_CA_CERTIFICATE "
+                    "to the CA bundle that signed its certificate (or CONNECT_INSECURE=1 to skip checks)",
+                    url=_show(url)) from None
+            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
+                    requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError,
+                    _CutShort) as e:
+                if attempt >= self.retries:
+                    raise UnreachableError(
+                        f"cannot reach {self.server} ({_reason(e)}) after {attempt + 1} attempts; "
+                        "check the URL, the network and that the server is running", url=_show(url)) from None
+                attempt += 1
+                self._sleep(attempt, None, _reason(e), url)
+
+    def _get_once(self, url: str, params: dict | None) -> tuple[requests.Response, str]:
+        """One GET, following up to MAX_REDIRECTS redirects; the body is read in full here."""
+        current, auth = url, self._auth
+        for _ in range(MAX_REDIRECTS + 1):
+            with self._slots:
+                with self._count_lock:
+                    self.request_count += 1
+                response = self.session.get(current, params=params, auth=auth, timeout=self.timeout,
+                                            allow_redirects=False)
+                try:
+                    _ = response.content  # read the whole body inside the slot; may raise
+                finally:
+                    response.close()
+            log.debug("GET %s -> %s", _show(response.url), response.status_code)
+            _check_length(response)
+            if response.status_code not in (301, 302, 303, 307, 308) or "location" not in response.headers:
+                return response, current
+            target = urljoin(response.url, response.headers["location"])
+            if not _same_origin(url, target):
+                auth = self._no_auth  # the key stays with the configured server
+            current, params = target, None  # the Location already carries the query
+        return response, current
+
+    def _sleep(self, attempt: int, retry_after: float | None, why: str, url: str) -> None:
+        with self._count_lock:
+            self.retry_count += 1
+        wait = min(self.max_backoff, self.backoff * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
+        if retry_after is not None:
+            wait = max(wait, min(retry_after, 120.0))
+        log.debug("retry %d for %s in %.2fs (%s)", attempt, _show(url), wait, why)
+        time.sleep(wait)
+
+    def _decode(self, response: requests.Response, url: str):
+        try:
+            return response.json()
+        except ValueError:
+            ctype = response.headers.get("content-type", "")
+            if "json" in ctype or response.content.lstrip()[:1] in (b"{", b"["):
+                raise _CutShort("malformed JSON, probably cut short") from None
+            raise NotConnectError(f"{_show(url)} did not return JSON ({ctype or 'no content type'}): "
+                                  f"{self.server} is not a Posit Connect API; check --server",
+                                  status=response.status_code, url=_show(url)) from None
+
+    def _raise_for(self, response: requests.Response, url: str, redirected: bool) -> None:
+        """The one place an error response becomes a typed error."""
+        status = response.status_code
+        code, message = _error_body(response)
+        shown = _show(url)
+        detail = f"HTTP {status}" + (f", code {code}" if code is not None else "") + (f": {message}" if message else "")
+        if redirected and status in (401, 403):
+            raise ConfigError(f"{self.server} redirected to {shown}, another host, and the API key was not "
+                              f"sent there ({detail}); if that is your Connect server, pass it as --server")
+        if status == 401:
+            raise AuthError(f"{self.server} rejected the API key ({detail}); set CONNECT_API_KEY to a "
+                            "current key for this server", status=status, code=code, url=shown)
+        if status == 403:
+            raise PermissionError_(f"the API key may not read {_path(shown)} ({detail}); an administrator's "
+                                   "key gives a complete snapshot", status=status, code=code, url=shown)
+        if status == 404 and code is None:
+            raise UnsupportedError(f"this server has no {_path(shown)} endpoint (HTTP 404): its Connect "
+                                   "version is too old for it", status=status, url=shown)
+        if status == 404:
+            raise NotFoundError(f"{_path(shown)} was not found ({detail})", status=status, code=code, url=shown)
+        if status == 402:
+            raise ConnectError(f"{self.server} says its licence does not allow this ({detail}); check the "
+                               "server's licence", status=status, code=code, url=shown)
+        if status >= 500:
+            raise ServerError(f"{self.server} failed on {_path(shown)} ({detail}) after {self.retries} "
+                              "retries; try again later or check the server's logs",
+                              status=status, code=code, url=shown)
+        raise ConnectError(f"{self.server} refused {_path(shown)} ({detail})", status=status, code=code, url=shown)
+
+
+class Cancelled(ConnectError):
+    """A request not sent because the fetch is already failing for another reason."""
+
+
+class _CutShort(Exception):
+    """The body was shorter than Content-Length said (a dropped connection)."""
+
+
+def _check_length(response: requests.Response) -> None:
+    expected = response.headers.get("content-length")
+    if expected and expected.isdigit() and "content-encoding" not in response.headers:
+        if len(response.content) < int(expected):
+            raise _CutShort(f"body cut short: {len(response.content)} of {expected} bytes")
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    value = response.headers.get("retry-after", "").strip()
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _error_body(response: requests.Response) -> tuple[int | None, str]:
+    """(Connect error code, message) from a {"code", "error"} body; (None, text) otherwise."""
+    try:
+        body = response.json()
+    except ValueError:
+        text = response.text.strip().splitlines()[0] if response.text.strip() else ""
+        return None, text[:200] if "<" not in text else ""
+    if isinstance(body, dict):
+        code = body.get("code")
+        try:
+            code = int(code) if code is not None else None
+        except (TypeError, ValueError):
+            code = None
+        return code, str(body.get("error") or "")[:300]
+    return None, ""
+
+
+def _looks_like_html(response: requests.Response) -> bool:
+    ctype = response.headers.get("content-type", "").lower()
+    if "html" in ctype:
+        return True
+    return response.content[:200].lstrip().lower().startswith((b"<!doctype html", b"<html"))
+
+
+def _show(url: str) -> str:
+    """A URL fit for a message: no query string (cursors and filters are noise)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"
+
+
+def _path(url: str) -> str:
+    path = urlsplit(url).path
+    return path.split("/__api__", 1)[-1] or path
+
+
+def _reason(e: Exception) -> str:
+    """A short reason for a transport failure, without a long urllib3 repr."""
+    text = str(e)
+    for pattern, short in (("Connection refused", "connection refused"),
+                           ("Name or service not known", "host name not found"),
+                           ("nodename nor servname", "host name not found"),
+                           ("timed out", "timed out"), ("Connection reset", "connection reset"),
+                           ("RemoteDisconnected", "connection closed by the server"),
+                           ("IncompleteRead", "response cut short"),
+                           ("CERTIFICATE_VERIFY_FAILED", "certificate verify failed")):
+        if pattern in text:
+            return short
+    return text if len(text) < 160 else type(e).__name__
+
+
+def _kit_version() -> str:
+    from . import __version__
+
+    return __version__

@@ -1,0 +1,383 @@
+"""Fetch a Connect server into a snapshot directory (or refresh one incrementally).
+
+    fetch_snapshot(server=None, out="snap", days=90) -> manifest dict
+
+Every dataset is read concurrently; per-content calls and usage time slices share one
+bounded pool of `workers` requests in flight. A dataset the key may not read, or the
+server does not offer, is listed in manifest["unavailable"] with the reason; any other
+failure stops the fetch and leaves a previous snapshot in `out` exactly as it was
+(the snapshot is written to a temporary directory and renamed into place).
+
+Refreshing: when `out` already holds a snapshot of the same server, only usage newer
+than it holds is read (plus every other list, which is cheap), and the result is the
+same as a fresh full fetch with the same window end.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+
+from . import __version__, schema
+from .api import content as content_api
+from .api import packages as packages_api
+from .api import runtimes as runtimes_api
+from .api import storage as storage_api
+from .api import usage as usage_api
+from .api import users as users_api
+from .client import Client, Version
+from .errors import (
+    ConfigError,
+    ConnectError,
+    NotFoundError,
+    PermissionError_,
+    SnapshotError,
+    UnsupportedError,
+)
+from .progress import bar
+from .snapshot import FORMAT, MANIFEST, Snapshot, load_snapshot, write_snapshot
+
+__all__ = ["fetch_snapshot"]
+
+# The first Connect version with each optional endpoint (for "unavailable" reasons).
+NEEDS = {"environments": "2023.05.0", "packages": "2024.11.0", "content_storage": "2026.06.0"}
+
+
+def fetch_snapshot(server: str | None = None, out: str | Path = "snap", days: int = 90,
+                   since: str | datetime | None = None, quiet: bool = True, workers: int = 8,
+                   api_key: str | None = None, now: datetime | None = None,
+                   bundle_history: bool | None = None) -> dict:
+    """Fetch a server into the snapshot directory `out` and return its manifest.
+
+    server / api_key default to CONNECT_SERVER / CONNECT_API_KEY. The usage window
+    ends at `now` (default: the current time, to the second) and starts `days` days
+    earlier, or at `since` (a date or timestamp; UTC when it has no offset).
+    bundle_history: read every bundle of every item (bundles.parquet); None reads it
+    only on servers without the storage endpoints, which need it for storage figures.
+    """
+    started = time.monotonic()
+    if not isinstance(workers, int) or workers < 1:
+        raise ConfigError(f"--workers must be a whole number of at least 1, got {workers!r}")
+    end = _window_end(now)
+    start = _window_start(end, days, since)
+    out = Path(out)
+    client = Client(server, api_key, max_in_flight=workers)
+    with client:
+        previous = _previous_snapshot(out, client.server)
+        settings = client.server_settings()
+        version = Version.parse(settings.get("version"))
+        me = users_api.fetch_me(client)
+        run = _Run(client, version, workers, quiet, start, end, previous, bundle_history)
+        tables = run.all()
+    manifest = {
+        "server": client.server,
+        "server_version": (str(version) if version else None),
+        "window": {"start": usage_api.iso(start), "end": usage_api.iso(end)},
+        "fetched_at": usage_api.iso(datetime.now(UTC)),
+        "kit_version": __version__,
+        "key_role": me.get("user_role"),
+        "unavailable": dict(sorted(run.unavailable.items())),
+        "refresh": run.refresh,
+        "sources": run.sources,
+        "system_storage": run.system_storage,
+        "requests": client.request_count,
+        "retries": client.retry_count,
+        "seconds": round(time.monotonic() - started, 2),
+    }
+    write_snapshot(out, tables, manifest, settings)
+    return json.loads((out / MANIFEST).read_text())
+
+
+def _window_end(now: datetime | None) -> datetime:
+    end = now if now is not None else datetime.now(UTC)
+    if isinstance(end, str):
+        end = pd.Timestamp(end).to_pydatetime()
+    if end.tzinfo is None:
+        end = end.replace(tzinfo=UTC)
+    return end.astimezone(UTC).replace(microsecond=0)
+
+
+def _window_start(end: datetime, days, since) -> datetime:
+    if since is not None:
+        try:
+            ts = pd.Timestamp(since)
+        except (ValueError, TypeError):
+            raise ConfigError(f"--since must be a date such as 2025-01-31, got {since!r}") from None
+        ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+        start = ts.to_pydatetime().replace(microsecond=0)
+        if start > end:
+            raise ConfigError(f"--since {since} is in the future")
+        return start
+    if not isinstance(days, int | float) or days <= 0:
+        raise ConfigError(f"--days must be a positive number of days, got {days!r}")
+    return end - timedelta(days=days)
+
+
+def _previous_snapshot(out: Path, server: str) -> Snapshot | None:
+    """The snapshot already in `out` when it can seed an incremental refresh.
+
+    Refuses (ConfigError) to replace a directory that holds anything else.
+    """
+    if not out.exists():
+        return None
+    if not out.is_dir():
+        raise ConfigError(f"--out {out} exists and is not a directory")
+    if not any(out.iterdir()):
+        return None
+    try:
+        manifest = json.loads((out / MANIFEST).read_text())
+        ours = isinstance(manifest, dict) and manifest.get("format") == FORMAT
+    except (OSError, ValueError):
+        ours = False
+    if not ours:
+        raise ConfigError(f"--out {out} holds files that are not a connect-analysis snapshot; "
+                          "choose a new or empty directory")
+    if manifest.get("server") != server:
+        return None  # another server's snapshot: replaced by a full fetch
+    try:
+        return load_snapshot(out)
+    except SnapshotError:
+        return None  # damaged: a full fetch replaces it
+
+
+def _reason(e: ConnectError, dataset: str, version: Version | None) -> str:
+    if isinstance(e, UnsupportedError) and dataset in NEEDS:
+        have = f"this server is {version}" if version else "this server hides its version"
+        return f"needs Connect {NEEDS[dataset]} or later ({have}): {e}"
+    return str(e)
+
+
+class _Run:
+    """One fetch: runs every dataset, collects tables, unavailable reasons and sources."""
+
+    SKIPPABLE = (PermissionError_, UnsupportedError, NotFoundError)
+
+    def __init__(self, client: Client, version: Version | None, workers: int, quiet: bool,
+                 start: datetime, end: datetime, previous: Snapshot | None, bundle_history: bool | None):
+        self.client, self.version, self.workers, self.quiet = client, version, workers, quiet
+        self.start, self.end, self.previous = start, end, previous
+        self.bundle_history = bundle_history
+        self.tables: dict[str, pd.DataFrame] = {}
+        self.unavailable: dict[str, str] = {}
+        self.sources: dict[str, str] = {}
+        self.refresh: dict = {"mode": "full"}
+        self.system_storage: dict | None = None
+        self._lock = threading.Lock()
+        self._content_ready = threading.Event()
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch")
+
+    def all(self) -> dict[str, pd.DataFrame]:
+        steps = [self.content, self.users, self.groups, self.tags, self.vanities, self.server_runtimes,
+                 self.environments, self.runtime_caches, self.visits, self.shiny_sessions,
+                 self.storage_and_bundles, self.packages]
+        with ThreadPoolExecutor(max_workers=len(steps), thread_name_prefix="dataset") as datasets:
+            futures = [datasets.submit(step) for step in steps]
+            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            failed = next((f for f in done if f.exception() is not None), None)
+            if failed is not None:
+                self.client.cancel("the fetch stopped after an earlier error")
+                self._content_ready.set()
+                self.pool.shutdown(wait=True, cancel_futures=True)
+                wait(futures)
+                raise failed.exception()
+        self.pool.shutdown(wait=True)
+        return self.tables
+
+    # --- helpers --------------------------------------------------------------------
+
+    def _put(self, **tables: pd.DataFrame) -> None:
+        with self._lock:
+            self.tables.update(tables)
+
+    def _skip(self, e: ConnectError, *datasets: str) -> None:
+        with self._lock:
+            for d in datasets:
+                self.unavailable[d] = _reason(e, d, self.version)
+
+    def _guard(self, fn, *datasets: str) -> bool:
+        """Run fn; a dataset the key may not read or the server lacks becomes "unavailable"."""
+        try:
+            fn()
+            return True
+        except self.SKIPPABLE as e:
+            self._skip(e, *datasets)
+        except ConnectError as e:
+            if e.status not in (400, 402, 409):  # e.g. groups turned off on this server
+                raise
+            self._skip(e, *datasets)
+        return False
+
+    def _content(self) -> pd.DataFrame:
+        self._content_ready.wait()
+        return self.tables.get("content", schema.empty("content"))
+
+    # --- datasets -------------------------------------------------------------------
+
+    def content(self):
+        try:
+            def get():
+                content, tags = content_api.fetch_content(self.client, self.version)
+                self._put(content=content, content_tags=tags)
+            self._guard(get, "content", "content_tags")
+        finally:
+            self._content_ready.set()
+
+    def users(self):
+        self._guard(lambda: self._put(users=users_api.fetch_users(self.client, self.pool)), "users")
+
+    def groups(self):
+        self._guard(lambda: self._put(groups=users_api.fetch_groups(self.client, self.pool)), "groups")
+
+    def tags(self):
+        self._guard(lambda: self._put(tags=content_api.fetch_tags(self.client)), "tags")
+
+    def vanities(self):
+        self._guard(lambda: self._put(vanities=content_api.fetch_vanities(self.client)), "vanities")
+
+    def server_runtimes(self):
+        def get():
+            rows, missing = runtimes_api.fetch_server_runtimes(self.client)
+            self._put(server_runtimes=rows)
+            if missing:
+                self.sources["server_runtimes"] = f"no endpoint on this server for: {', '.join(missing)}"
+        self._guard(get, "server_runtimes")
+
+    def environments(self):
+        def get():
+            envs, runtimes = runtimes_api.fetch_environments(self.client)
+            self._put(environments=envs, environment_runtimes=runtimes)
+        self._guard(get, "environments", "environment_runtimes")
+
+    def runtime_caches(self):
+        self._guard(lambda: self._put(runtime_caches=runtimes_api.fetch_runtime_caches(self.client)),
+                    "runtime_caches")
+
+    def visits(self):
+        self._guard(lambda: self._usage("visits", usage_api.fetch_visits), "visits")
+
+    def shiny_sessions(self):
+        self._guard(lambda: self._usage("shiny_sessions", usage_api.fetch_shiny_sessions), "shiny_sessions")
+
+    def storage_and_bundles(self):
+        """content_storage from the storage endpoints where they exist, else summed from
+        per-item bundle lists; bundles.parquet per `bundle_history`."""
+        def probe():
+            self.system_storage = storage_api.fetch_system_storage(self.client)
+            self._put(content_storage=storage_api.fetch_content_storage(self.client, self.pool))
+            self.sources["content_storage"] = "storage endpoints"
+        has_storage = self._guard(probe, "content_storage")
+        if has_storage:
+            if not self.bundle_history:
+                self.unavailable["bundles"] = (
+                    "not read: this server has the storage endpoints, so per-bundle history was skipped "
+                    "(content_storage holds the bytes); fetch with --bundle-history to read it")
+                return
+        elif self.bundle_history is False:
+            self.unavailable["bundles"] = "not read: --no-bundle-history"
+            return
+        content = self._content()
+        if "content" in self.unavailable:
+            self.unavailable["bundles"] = "needs the content list, which this key may not read"
+            return
+        bundles = self._bundles(list(content["guid"]))
+        self._put(bundles=bundles)
+        if not has_storage:
+            self.unavailable.pop("content_storage", None)
+            self._put(content_storage=content_api.storage_from_bundles(bundles, content["guid"]))
+            self.sources["content_storage"] = "summed from per-item bundle lists"
+
+    def _bundles(self, guids: list[str]) -> pd.DataFrame:
+        progress = bar("bundles", len(guids), self.quiet)
+        refused: list[PermissionError_] = []
+
+        def one(guid):
+            try:
+                return content_api.fetch_bundles(self.client, guid) or []
+            except PermissionError_ as e:
+                refused.append(e)
+                return []
+            finally:
+                progress.update()
+
+        with progress:
+            rows = [r for part in self.pool.map(one, guids) for r in part]
+        if refused:
+            self.unavailable["bundles"] = (f"{len(refused)} of {len(guids)} content items' bundles could not "
+                                           f"be read with this key: {refused[0]}")
+        frame = content_api.bundle_frame(rows)
+        return frame.sort_values(["content_guid", "bundle_id"], kind="stable").reset_index(drop=True)
+
+    def packages(self):
+        content = self._content()
+        if "content" in self.unavailable:
+            self.unavailable["packages"] = "needs the content list, which this key may not read"
+            return
+        try:
+            self._put(packages=packages_api.fetch_all_packages(self.client, content, self.pool))
+            self.sources["packages"] = "/v1/packages"
+            return
+        except UnsupportedError as e:
+            if self.version is not None and not self.version.at_least(NEEDS["packages"]):
+                self._skip(e, "packages")
+                return
+        except PermissionError_:
+            pass  # non-administrators: ask item by item for what they may see
+        deployed = [g for g, b in zip(content["guid"], content["bundle_id"], strict=True) if not pd.isna(b)]
+        progress = bar("packages", len(deployed), self.quiet)
+
+        def get():
+            with progress:
+                self._put(packages=packages_api.fetch_packages_per_content(
+                    self.client, deployed, self.pool, on_item=progress.update))
+            self.sources["packages"] = "/v1/content/{guid}/packages"
+        self._guard(get, "packages")
+
+    # --- usage ----------------------------------------------------------------------
+
+    def _usage(self, table: str, fetch) -> None:
+        """Usage for the window; from a previous snapshot, only what is newer than it holds."""
+        time_field = "time" if table == "visits" else "started"
+        progress = bar(table.replace("_", " "), None, self.quiet, unit="slice")
+        kw = {"pool": self.pool, "workers": self.workers, "on_slice": progress.update}
+        seed = self._seed(table)
+        with progress:
+            if seed is None:
+                df = fetch(self.client, self.start, self.end, **kw)
+                self.refresh.setdefault("usage_from", {})[table] = usage_api.iso(self.start)
+            else:
+                old, old_start, resume = seed
+                t = old[time_field]
+                parts = [old[(t >= max(self.start, old_start)) & (t < resume)]]
+                if self.start < old_start:  # a longer window than last time
+                    parts.append(fetch(self.client, self.start, old_start, end_inclusive=False, **kw))
+                parts.append(fetch(self.client, max(resume, self.start), self.end, **kw))
+                df = usage_api.sort_usage(pd.concat(parts, ignore_index=True), table)
+                self.refresh["mode"] = "incremental"
+                self.refresh.setdefault("usage_from", {})[table] = usage_api.iso(max(resume, self.start))
+        self._put(**{table: df})
+
+    def _seed(self, table: str):
+        """(previous rows, previous window start, time to re-read from) or None for a full read."""
+        prev = self.previous
+        if prev is None or table in prev.unavailable:
+            return None
+        try:
+            old_start = _window_end(prev.manifest["window"]["start"])
+            old_end = _window_end(prev.manifest["window"]["end"])
+        except (KeyError, TypeError, ValueError):
+            return None
+        if old_end > self.end or old_end < self.start:
+            return None  # no overlap to reuse
+        old = getattr(prev, table)
+        resume = old_end
+        if table == "shiny_sessions" and len(old):
+            open_ = old.loc[old["ended"].isna(), "started"]
+            if len(open_):  # sessions open last time have ended since: read them again
+                resume = min(resume, open_.min().to_pydatetime())
+        return old, old_start, resume
