@@ -110,6 +110,11 @@ class Catalogue:
             if name in R_SHIPPED_WITH_R:
                 return (Requirement("none", "ships with R"),)
             return (Requirement("not_in_catalogue", None),)
+        return self.requirements_for_text(text, target)
+
+    def requirements_for_text(self, text: str, target: TargetOS) -> tuple[Requirement, ...]:
+        """Apply every rule to one SystemRequirements text: resolved / no_os_package per
+        matching rule, or a single no_rule."""
         out = []
         for rule_name, patterns, dependencies in self.rules:
             if not any(p.search(text) for p in patterns):

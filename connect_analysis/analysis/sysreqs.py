@@ -226,8 +226,9 @@ def _install_lines(resolved: pd.DataFrame, target: TargetOS, names: list[str]) -
     post = list(dict.fromkeys(c for cs in resolved["post_install"] for c in cs))
     lines = list(pre)
     if names:
-        if target.distribution in _REFRESH:
-            lines.append(_REFRESH[target.distribution])
+        refresh = _REFRESH.get(target.distribution)
+        if refresh and (not lines or lines[-1] != refresh):  # a pre_install may end with it
+            lines.append(refresh)
         lines.append(f"{_INSTALLERS[target.distribution]} {' '.join(names)}")
     return lines + post
 
