@@ -59,6 +59,8 @@ def test_inventory_without_content_counts_every_row():
 
 def test_package_counts_are_distinct_names_per_language():
     assert package_counts(PACKAGES) == {"r": 3, "python": 3}
+    only_b = CONTENT[CONTENT["guid"] == "b"]
+    assert package_counts(PACKAGES, only_b) == {"r": 2, "python": 0}
     assert package_counts(schema.empty("packages")) == {"r": 0, "python": 0}
 
 

@@ -287,3 +287,36 @@ def test_empty_snapshot():
     assert result.os_packages == {U22: [], U24: []}
     assert result.rows.empty and list(result.rows.columns) == CSV_COLUMNS
     assert result.content_status.empty
+
+
+def test_packages_analysis_from_a_snapshot_on_disk(tmp_path):
+    from connect_analysis.analysis.sysreqs import packages_analysis
+    from connect_analysis.snapshot import load_snapshot, write_snapshot
+
+    tables = {"content": _content(CONTENT), "packages": _packages(PACKAGES)}
+    snap = load_snapshot(write_snapshot(tmp_path / "snap", tables, {"unavailable": {}}))
+    summary, csvs = packages_analysis(snap, important_guids=["c-map"])
+    expected = ["gdal-bin", "libgdal-dev", "libgeos-dev", "libpq-dev", "libpq5", "libproj-dev",
+                "libsqlite3-dev"]
+    assert summary == {
+        "packages": {"r": 6, "python": 2},
+        "system_requirements": {U22: expected, U24: expected},
+        "package_gaps": {
+            "unknown_content": 1,
+            "packages_unavailable": None,
+            "no_rule": ["r:adaHuber"],
+            "no_os_package": {U22: [], U24: []},
+            "not_in_catalogue": {"r": 1, "python": 1},
+        },
+    }
+    assert sorted(csvs) == ["packages.csv", "system-requirements.csv"]
+    assert len(csvs["system-requirements.csv"]) == 2 * (13 + 1 + 1)
+
+    reason = "Connect 2024.05.0 has no package API (needs 2024.11.0)"
+    old = load_snapshot(write_snapshot(tmp_path / "old", {"content": _content(CONTENT)},
+                                       {"unavailable": {"packages": reason}}))
+    summary, _ = packages_analysis(old)
+    assert summary["packages"] == {"r": 0, "python": 0}
+    assert summary["system_requirements"] == {U22: [], U24: []}
+    assert summary["package_gaps"]["unknown_content"] == 4
+    assert summary["package_gaps"]["packages_unavailable"] == reason

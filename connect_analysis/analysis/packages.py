@@ -26,9 +26,14 @@ def normalized_packages(packages: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def package_counts(packages: pd.DataFrame) -> dict[str, int]:
-    """{"r": n, "python": n}: distinct package names per language over all content."""
+def package_counts(packages: pd.DataFrame, content: pd.DataFrame | None = None) -> dict[str, int]:
+    """{"r": n, "python": n}: distinct package names per language over all content.
+
+    When content is given, only packages of content in it are counted.
+    """
     df = normalized_packages(packages)
+    if content is not None:
+        df = df[df["content_guid"].isin(content["guid"])]
     return {lang: int(df.loc[df["language"] == lang, "name"].nunique()) for lang in LANGUAGES}
 
 

@@ -246,3 +246,38 @@ def _frame(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
         counts = c.endswith("_count")
         df[c] = df[c].astype("Int64") if counts else df[c].astype("string")
     return df
+
+
+def packages_analysis(snapshot, important_guids=(), os_list=DEFAULT_OS) -> tuple[dict, dict]:
+    """What analyze() adds for packages: (summary keys, {CSV file name: table}).
+
+    Summary keys: packages {r, python} (distinct names per language, see package_counts);
+    system_requirements {os: [OS package]}; package_gaps {unknown_content, packages_unavailable,
+    no_rule, no_os_package, not_in_catalogue}. CSVs: system-requirements.csv, packages.csv.
+    """
+    from .packages import package_counts, package_inventory
+
+    reason = snapshot.unavailable.get("packages")
+    result = system_requirements(snapshot.packages, snapshot.content, os_list, reason, important_guids)
+    inventory = package_inventory(snapshot.packages, snapshot.content, important_guids)
+    ps = result.package_status
+    gaps = {
+        "unknown_content": int(len(result.unknown_content)),
+        "packages_unavailable": reason,
+        # "language:name" of packages whose requirement text no rule matches / that a rule
+        # matches but names nothing for an OS; counts of packages the catalogue does not know.
+        "no_rule": _labels(ps[ps["status"] == "no_rule"]),
+        "no_os_package": {o: _labels(ps[(ps["status"] == "no_os_package") & (ps["os"] == o)])
+                          for o in result.os_packages},
+        "not_in_catalogue": {lang: int((inventory["catalogue_status"].eq("not_in_catalogue")
+                                        & inventory["language"].eq(lang)).sum())
+                             for lang in ("r", "python")},
+    }
+    summary = {"packages": package_counts(snapshot.packages, snapshot.content),
+               "system_requirements": result.os_packages,
+               "package_gaps": gaps}
+    return summary, {"system-requirements.csv": result.rows, "packages.csv": inventory}
+
+
+def _labels(df: pd.DataFrame) -> list[str]:
+    return sorted(set(df["language"].str.cat(df["package"], sep=":"))) if len(df) else []
