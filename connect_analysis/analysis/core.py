@@ -1,0 +1,146 @@
+"""analyze(): one snapshot in, every migration answer out (pure: no network, no files)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from ..errors import AnalysisError
+from .downtime import counts_by_app_mode, downtime_estimate, run_as_summary, run_as_table
+from .images import image_coverage, load_images, uncovered_versions, warm_list
+from .important import important_content, vanity_urls
+from .license import license_summary, users_summary
+from .runtimes import no_runtime_by_app_mode, runtime_inventory, runtimes_summary
+from .storage import (
+    content_storage_table,
+    storage_by_content,
+    storage_growth,
+    storage_projection,
+    storage_summary,
+)
+from .summary import default_now, iso, plain, server_info, snapshot_window
+from .usage import usage_by_content
+from .versions import RULES, VERSION_MATCHING
+
+
+@dataclass
+class Analysis:
+    """Everything analyze() computes. DataFrames map to the CSVs write_analysis() writes."""
+
+    summary: dict
+    runtimes: pd.DataFrame
+    image_coverage: pd.DataFrame
+    content_images: pd.DataFrame
+    important_content: pd.DataFrame
+    storage_by_content: pd.DataFrame
+    run_as: pd.DataFrame
+    storage_growth: pd.DataFrame
+    storage_projection: pd.DataFrame
+    downtime: dict  # {"by_app_mode": DataFrame, "estimate": dict}
+    license: dict | None
+    warm_list: pd.DataFrame
+    usage_by_content: pd.DataFrame
+    # More tables by file name (e.g. "packages.csv"), written as they are by write_analysis.
+    extra_tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+def analyze(snapshot, *, images=None, must_keep_guids=(), must_keep_tags=(), top_n: int = 20,
+            current_use_bytes: int | None = None, now=None,
+            version_matching: str = VERSION_MATCHING) -> Analysis:
+    """Analyse a loaded snapshot (connect_analysis.snapshot.Snapshot).
+
+    images: None/"posit" (Posit's public content images), "server" (the snapshot's execution
+    environments) or a YAML file path. top_n: how many of the most used items to pick.
+    current_use_bytes: a measured figure replacing the bundle bytes as current use. now: the
+    moment for days-left and projections (default: the usage window's end, else fetched-at).
+    version_matching: "major-minor" (default) or "exact".
+    """
+    if isinstance(top_n, bool) or not isinstance(top_n, int) or top_n < 0:
+        raise AnalysisError(f"top N must be a whole number >= 0, not {top_n!r}")
+    if current_use_bytes is not None and (not isinstance(current_use_bytes, int) or current_use_bytes < 0):
+        raise AnalysisError(f"current use must be a whole number of bytes >= 0, not {current_use_bytes!r}")
+    if version_matching not in RULES:
+        raise AnalysisError(f"version matching must be one of {', '.join(RULES)}")
+
+    manifest, unavailable = snapshot.manifest, snapshot.unavailable
+    server = server_info(manifest, snapshot.server_settings)
+    window = snapshot_window(manifest)
+    now = pd.Timestamp(now).tz_convert("UTC") if now is not None else default_now(manifest, window)
+    content = snapshot.content.reset_index(drop=True)
+
+    per, usage_totals = usage_by_content(content["guid"], snapshot.visits, snapshot.shiny_sessions, window)
+    events = per["events"]
+
+    runtimes_known = "server_runtimes" not in unavailable
+    inventory = runtime_inventory(content, events, snapshot.server_runtimes, runtimes_known, version_matching)
+
+    image_list, image_source = load_images(images, snapshot.environments, snapshot.environment_runtimes)
+    per_image, content_images = image_coverage(content, events, image_list, version_matching)
+
+    important, not_found = important_content(
+        content, per, snapshot.content_tags, vanity_urls(content, snapshot.vanities, server["url"]),
+        top_n=top_n, must_keep_guids=must_keep_guids, must_keep_tags=must_keep_tags)
+    assigned = dict(zip(content_images["guid"], content_images["assigned_image"], strict=True))
+    important["image"] = important["guid"].map(assigned).astype("string")
+    warm = warm_list(important, content, content_images, image_list, version_matching)
+
+    by_content = storage_by_content(content_storage_table(snapshot.content_storage, snapshot.bundles), content)
+    storage = storage_summary(by_content, current_use_bytes)
+    growth = storage_growth(snapshot.bundles)
+    projection, projection_basis = storage_projection(storage["current_use_bytes"], growth, now)
+
+    estimate = downtime_estimate(content, storage["bundle_count"], storage["bundle_bytes_total"])
+    by_app_mode = counts_by_app_mode(content, by_content)
+    licence = license_summary(snapshot.server_settings, snapshot.users, now)
+
+    is_deployed = content["bundle_id"].notna()
+    summary = {
+        "server": server,
+        "window": {"start": iso(window.start), "end": iso(window.end)},
+        "content": {
+            "total": int(len(content)),
+            "deployed": int(is_deployed.sum()),
+            "never_deployed": int((~is_deployed).sum()),
+            "by_app_mode": {str(k): int(v) for k, v in
+                            sorted(content["app_mode"].fillna("unknown").value_counts().items())},
+            "no_runtime_by_app_mode": no_runtime_by_app_mode(content),
+        },
+        "runtimes": runtimes_summary(inventory, runtimes_known),
+        "version_matching": version_matching,
+        "images": {
+            "source": image_source,
+            "image_count": len(image_list),
+            "minimal_set": [str(x) for x in per_image.loc[per_image["in_minimal_set"], "image"]],
+            "content_covered": int((content_images["status"] == "covered").sum()),
+            "content_not_covered": int((content_images["status"] == "not covered").sum()),
+            "content_needing_no_runtime": int((content_images["status"] == "no runtime").sum()),
+            "not_covered_versions": uncovered_versions(content_images),
+        },
+        "usage": {k: usage_totals[k] for k in ("visits", "shiny_sessions", "unique_viewers",
+                                               "events_for_deleted_content", "open_shiny_sessions")}
+        | {"shiny_session_hours": round(usage_totals["shiny_session_hours"], 3)},
+        "important_content": [
+            {"guid": r.guid, "title": r.title, "content_url": r.content_url, "vanity_url": r.vanity_url,
+             "visits": r.visits, "shiny_sessions": r.shiny_sessions, "unique_viewers": r.unique_viewers,
+             "usage_rank": r.usage_rank, "image": r.image, "reason": r.reason}
+            for r in important.itertuples(index=False)],
+        "must_keep_not_found": not_found,
+        "warm_list": [{"language": r.language, "version": r.version, "image": r.image,
+                       "content_count": r.content_count} for r in warm.itertuples(index=False)],
+        "storage": storage | {"projection_basis": projection_basis},
+        "run_as": run_as_summary(content),
+        "downtime": estimate,
+        "users": users_summary(snapshot.users),
+        "license": licence,
+        # Issue 8 adds "packages" and "system_requirements" here (and its CSV to extra_tables).
+        "unavailable": dict(unavailable),
+    }
+    return Analysis(
+        summary=plain(summary), runtimes=inventory, image_coverage=per_image,
+        content_images=content_images, important_content=important, storage_by_content=by_content,
+        run_as=run_as_table(content), storage_growth=growth, storage_projection=projection,
+        downtime={"by_app_mode": by_app_mode, "estimate": estimate}, license=licence,
+        warm_list=warm,
+        usage_by_content=pd.concat([content[["guid"]], per], axis=1),
+    )
