@@ -84,5 +84,46 @@ def preflight(postgres, storage, storage_required_bytes, nodes, port_range, serv
     sys.exit(0 if all(r.ok for r in results) else EXIT_ERROR)
 
 
+@main.command()
+@click.argument("snapshot", type=click.Path(file_okay=False))
+@click.option("--out", required=True, type=click.Path(file_okay=False), metavar="DIR",
+              help="Where summary.json and the CSVs go.")
+@click.option("--images", default="posit", show_default=True, metavar="FILE|server|posit",
+              help="Execution images: a YAML file, the server's own environments, or Posit's public images.")
+@click.option("--must-keep", "must_keep", multiple=True, metavar="GUID",
+              help="Content GUID that is important whatever its usage (repeatable).")
+@click.option("--must-keep-tag", "must_keep_tags", multiple=True, metavar="TAG",
+              help="Tag name (or id) whose content is important whatever its usage (repeatable).")
+@click.option("--top", "top_n", type=click.IntRange(min=0), default=20, show_default=True,
+              help="How many of the most used content items count as important.")
+@click.option("--current-use-bytes", type=click.IntRange(min=0), default=None,
+              help="Measured bytes in use (e.g. `du -sb` of the data directory); default: bundle bytes.")
+def analyze(snapshot, out, images, must_keep, must_keep_tags, top_n, current_use_bytes):
+    """Analyse a snapshot: write summary.json and the CSVs into --out."""
+    from .analysis import analyze_snapshot
+
+    result = analyze_snapshot(snapshot, out, images=images, must_keep_guids=must_keep,
+                              must_keep_tags=must_keep_tags, top_n=top_n,
+                              current_use_bytes=current_use_bytes)
+    for guid in result.summary["must_keep_not_found"]:
+        click.echo(f"warning: must-keep GUID {guid} is not on the server", err=True)
+    click.echo(f"wrote {out}")
+
+
+@main.command()
+@click.argument("old", type=click.Path(file_okay=False))
+@click.argument("new", type=click.Path(file_okay=False))
+@click.option("--out", required=True, type=click.Path(file_okay=False), metavar="DIR",
+              help="Where compare.csv and compare-summary.json go.")
+def compare(old, new, out):
+    """After the move: important content missing, changed or lacking a runtime on the new server."""
+    from .analysis import compare_snapshots
+
+    table = compare_snapshots(old, new, out)
+    counts = table["status"].value_counts()
+    click.echo(f"wrote {out}: {len(table)} important items, {int(counts.get('missing', 0))} missing, "
+               f"{int(counts.get('changed', 0))} changed")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
