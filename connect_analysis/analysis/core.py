@@ -20,6 +20,7 @@ from .storage import (
     storage_summary,
 )
 from .summary import default_now, iso, plain, server_info, snapshot_window
+from .sysreqs import packages_analysis
 from .usage import usage_by_content
 from .versions import RULES, VERSION_MATCHING
 
@@ -94,6 +95,7 @@ def analyze(snapshot, *, images=None, must_keep_guids=(), must_keep_tags=(), top
     by_app_mode = counts_by_app_mode(content, by_content)
     licence = license_summary(snapshot.server_settings, snapshot.users, now)
 
+    package_summary, package_tables = packages_analysis(snapshot, important["guid"])
     is_deployed = content["bundle_id"].notna()
     summary = {
         "server": server,
@@ -133,7 +135,7 @@ def analyze(snapshot, *, images=None, must_keep_guids=(), must_keep_tags=(), top
         "downtime": estimate,
         "users": users_summary(snapshot.users),
         "license": licence,
-        # Issue 8 adds "packages" and "system_requirements" here (and its CSV to extra_tables).
+        **package_summary,  # packages, system_requirements, package_gaps (sysreqs.py)
         "unavailable": dict(unavailable),
     }
     return Analysis(
@@ -141,6 +143,6 @@ def analyze(snapshot, *, images=None, must_keep_guids=(), must_keep_tags=(), top
         content_images=content_images, important_content=important, storage_by_content=by_content,
         run_as=run_as_table(content), storage_growth=growth, storage_projection=projection,
         downtime={"by_app_mode": by_app_mode, "estimate": estimate}, license=licence,
-        warm_list=warm,
+        warm_list=warm, extra_tables=package_tables,
         usage_by_content=pd.concat([content[["guid"]], per], axis=1),
     )

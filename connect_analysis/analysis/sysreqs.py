@@ -248,6 +248,12 @@ def _frame(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
     return df
 
 
+def snapshot_system_requirements(snapshot, important_guids=(), os_list=DEFAULT_OS) -> SystemRequirements:
+    """system_requirements() for a loaded snapshot, with its "packages unavailable" reason."""
+    return system_requirements(snapshot.packages, snapshot.content, os_list,
+                               snapshot.unavailable.get("packages"), important_guids)
+
+
 def packages_analysis(snapshot, important_guids=(), os_list=DEFAULT_OS) -> tuple[dict, dict]:
     """What analyze() adds for packages: (summary keys, {CSV file name: table}).
 
@@ -258,7 +264,7 @@ def packages_analysis(snapshot, important_guids=(), os_list=DEFAULT_OS) -> tuple
     from .packages import package_counts, package_inventory
 
     reason = snapshot.unavailable.get("packages")
-    result = system_requirements(snapshot.packages, snapshot.content, os_list, reason, important_guids)
+    result = snapshot_system_requirements(snapshot, important_guids, os_list)
     inventory = package_inventory(snapshot.packages, snapshot.content, important_guids)
     ps = result.package_status
     gaps = {
