@@ -125,5 +125,38 @@ def compare(old, new, out):
                f"{int(counts.get('changed', 0))} changed")
 
 
+@main.command("run")
+@click.option("--server", envvar="CONNECT_SERVER", required=True, metavar="URL",
+              help="Connect server (default: CONNECT_SERVER); the key comes from CONNECT_API_KEY.")
+@click.option("--out-root", required=True, type=click.Path(file_okay=False), metavar="DIR",
+              help="Holds snapshot/ (refreshed each run), one YYYY-MM-DD/ per run and latest.")
+@click.option("--keep", type=click.IntRange(min=1), metavar="N", help="Keep only the newest N runs.")
+@click.option("--days", type=click.IntRange(min=1), default=90, show_default=True,
+              help="Usage window in days back from now.")
+def run_scheduled(server, out_root, keep, days):
+    """One scheduled run: refresh the snapshot, render OUT_ROOT/YYYY-MM-DD, prune to --keep.
+
+    Exit 0 on success, non-zero on any failure; meant for cron.
+    """
+    from .schedule import scheduled_run
+
+    result = scheduled_run(server, out_root, keep=keep, days=days)
+    for path in result.pruned:
+        click.echo(f"pruned {path}", err=True)
+    click.echo(str(result.report))
+
+
+@main.command()
+@click.option("--out", required=True, type=click.Path(file_okay=False), metavar="DIR",
+              help="Directory to assemble the bundle in (replaced when complete).")
+def bundle(out):
+    """Assemble the report as Connect content (entry notebook, kit, requirements, manifest.json)."""
+    from .publish import build_bundle
+
+    path = build_bundle(out)
+    click.echo(f"{path}\ndeploy it with: rsconnect deploy manifest {path / 'manifest.json'} "
+               "--server URL --api-key KEY --title 'Connect migration report'")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
