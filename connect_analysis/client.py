@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 
 from .errors import (
@@ -160,7 +161,11 @@ class Client:
         self.retry_count = 0
         self._cancelled: str | None = None
         self.session = requests.Session()
-        self.session.verify = False if insecure else (ca or True)
+        # passed on every request too: requests lets REQUESTS_CA_BUNDLE override session.verify
+        self.verify = False if insecure else (ca or True)
+        if insecure:  # the user chose this; one warning per request would bury the output
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+        self.session.verify = self.verify
         self.session.headers["User-Agent"] = f"connect-analysis/{_kit_version()}"
         self.session.headers["Accept"] = "application/json"
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(4, max_in_flight * 2), max_retries=0)
@@ -262,7 +267,7 @@ class Client:
                 with self._count_lock:
                     self.request_count += 1
                 response = self.session.get(current, params=params, auth=auth, timeout=self.timeout,
-                                            allow_redirects=False)
+                                            verify=self.verify, allow_redirects=False)
                 try:
                     _ = response.content  # read the whole body inside the slot; may raise
                 finally:
