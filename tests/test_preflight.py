@@ -328,8 +328,12 @@ def simulator():
 
 
 def test_connect_simulator_with_an_admin_key_passes(simulator):
+    seen = len(simulator.request_log)
     result = check_connect(simulator.url, api_key="k")
     assert result.ok, result.detail
+    assert [(m, p.split("?")[0], s) for m, p, s in simulator.request_log[seen:]] == [
+        ("GET", "/__ping__", 200), ("GET", "/__api__/server_settings", 200),
+        ("GET", "/__api__/v1/user", 200)]
     assert result.target == simulator.url.rstrip("/")
     assert result.detail.startswith("/__ping__ 200; API answers (Connect ")
     assert "(administrator)" in result.detail
