@@ -17,6 +17,8 @@ Rules (the README repeats them):
 
 from __future__ import annotations
 
+import copy
+import functools
 import os
 from importlib import resources
 from pathlib import Path
@@ -49,8 +51,7 @@ def load_images(images, environments: pd.DataFrame, environment_runtimes: pd.Dat
     Each image: {name, matching, r: [..], python: [..], quarto: [..], note}.
     """
     if images is None or images == POSIT:
-        text = resources.files("connect_analysis").joinpath("data/images/posit-public.yaml").read_text()
-        return _parse_yaml(text, "the built-in Posit image table"), POSIT
+        return copy.deepcopy(_posit_images()), POSIT
     if images == SERVER:
         return server_images(environments, environment_runtimes), SERVER
     path = Path(os.fspath(images))
@@ -59,6 +60,12 @@ def load_images(images, environments: pd.DataFrame, environment_runtimes: pd.Dat
     except OSError as e:
         raise AnalysisError(f"cannot read the images file {path}: {e.strerror or e}") from None
     return _parse_yaml(text, str(path)), str(path)
+
+
+@functools.cache
+def _posit_images() -> list[dict]:
+    text = resources.files("connect_analysis").joinpath("data/images/posit-public.yaml").read_text()
+    return _parse_yaml(text, "the built-in Posit image table")
 
 
 def server_images(environments: pd.DataFrame, environment_runtimes: pd.DataFrame) -> list[dict]:

@@ -1,0 +1,145 @@
+import csv
+import json
+import subprocess
+import sys
+
+import pytest
+from analysis_fixtures import IMAGES_YAML, SERVER, manifest, small_snapshot, tables
+
+import connect_analysis.analysis as analysis
+from connect_analysis.analysis import analyze, analyze_snapshot, write_analysis
+from connect_analysis.errors import AnalysisError
+from connect_analysis.snapshot import write_snapshot
+
+CONTRACT = {
+    "server": {"url", "version"},
+    "window": {"start", "end"},
+    "content": {"total", "deployed", "never_deployed", "by_app_mode"},
+    "usage": {"visits", "shiny_sessions", "unique_viewers", "events_for_deleted_content"},
+    "storage": {"bundle_count", "bundle_bytes_total", "bundle_bytes_active", "bundle_bytes_inactive",
+                "current_use_bytes", "recommended_bytes"},
+    "run_as": {"custom", "current_user"},
+    "users": {"total", "by_role"},
+}
+
+
+def test_all_is_honest():
+    for name in analysis.__all__:
+        assert getattr(analysis, name) is not None
+    assert {"analyze", "write_analysis", "analyze_snapshot", "compare_snapshots", "Analysis"} <= set(analysis.__all__)
+
+
+def test_summary_holds_the_contract():
+    s = analyze(small_snapshot()).summary
+    for key, inner in CONTRACT.items():
+        assert inner <= set(s[key]), key
+    for key in ("runtimes", "important_content", "license", "unavailable"):
+        assert key in s
+    assert set(s["runtimes"]) == {"r", "python", "quarto"}
+    for lang in s["runtimes"].values():
+        assert set(lang) == {"in_use", "installed", "missing_on_server"}
+    assert {"guid", "title", "content_url", "vanity_url", "visits", "shiny_sessions",
+            "unique_viewers", "reason"} <= set(s["important_content"][0])
+    assert s["server"] == {"url": SERVER, "version": "2024.03.0"}
+    assert s["window"] == {"start": "2024-03-01T00:00:00Z", "end": "2024-03-31T00:00:00Z"}
+    assert s["content"] == {"total": 8, "deployed": 7, "never_deployed": 1,
+                            "by_app_mode": {"jupyter-static": 1, "python-dash": 1, "python-fastapi": 1,
+                                            "quarto-static": 1, "rmd-static": 1, "shiny": 1, "static": 1,
+                                            "unknown": 1},
+                            "no_runtime_by_app_mode": {"static": 1}}
+    assert s["usage"] == {"visits": 12, "shiny_sessions": 4, "unique_viewers": 6,
+                          "events_for_deleted_content": 3, "open_shiny_sessions": 1,
+                          "shiny_session_hours": 15.5}
+    json.dumps(s, allow_nan=False)  # plain JSON values only
+
+
+def test_unavailable_is_copied_from_the_manifest():
+    s = analyze(small_snapshot(unavailable={"bundles": "storage endpoints used instead"})).summary
+    assert s["unavailable"] == {"bundles": "storage endpoints used instead"}
+
+
+def test_fetch_style_manifest_server_as_string():
+    snap = small_snapshot()
+    snap.manifest = {"server": SERVER, "server_version": "2026.06.0",
+                     "window": {"start": "2024-03-01T00:00:00Z", "end": "2024-03-31T00:00:00Z"}}
+    assert analyze(snap).summary["server"] == {"url": SERVER, "version": "2026.06.0"}
+
+
+def test_bad_options():
+    with pytest.raises(AnalysisError, match="top N"):
+        analyze(small_snapshot(), top_n=-1)
+    with pytest.raises(AnalysisError, match="current use"):
+        analyze(small_snapshot(), current_use_bytes=-5)
+    with pytest.raises(AnalysisError, match="version matching"):
+        analyze(small_snapshot(), version_matching="nearest")
+
+
+def _rows(path):
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_write_analysis_files(tmp_path):
+    r = analyze(small_snapshot(), top_n=2)
+    out = write_analysis(r, tmp_path / "out")
+    names = sorted(p.name for p in out.iterdir())
+    for required in ("summary.json", "important-content.csv", "runtimes.csv", "image-coverage.csv",
+                     "storage-by-content.csv", "run-as.csv"):
+        assert required in names
+    assert not [n for n in names if n.endswith(".tmp")]
+    assert json.loads((out / "summary.json").read_text()) == r.summary
+    imp = _rows(out / "important-content.csv")
+    assert [row["guid"] for row in imp] == ["a1", "b2"]
+    assert imp[0]["last_visit"] == "2024-03-30T12:00:00Z" and imp[0]["vanity_url"] == f"{SERVER}/sales/"
+    assert imp[1]["r_version"] == ""  # null
+    assert [row["guid"] for row in _rows(out / "storage-by-content.csv")] == ["c3", "a1", "b2", "zz"]
+    assert [row["guid"] for row in _rows(out / "run-as.csv")] == ["g7", "a1", "f6", "b2"]
+
+
+def test_write_analysis_refuses_a_file_as_directory(tmp_path):
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(AnalysisError, match="cannot create"):
+        write_analysis(analyze(small_snapshot()), tmp_path / "f")
+
+
+def test_analyze_snapshot_round_trip_through_parquet(tmp_path):
+    write_snapshot(tmp_path / "snap", tables(), manifest(),
+                   {"version": "2024.03.0", "license": {"expiration": 1735689600000}})
+    r = analyze_snapshot(tmp_path / "snap", tmp_path / "out", top_n=3)
+    assert r.summary["usage"]["visits"] == 12
+    assert [i["guid"] for i in r.summary["important_content"]] == ["a1", "b2", "g7"]
+    assert r.summary["license"]["days_left"] == 276
+    assert (tmp_path / "out" / "summary.json").exists()
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "connect_analysis.cli", *args],
+                          capture_output=True, text=True)
+
+
+def test_cli_analyze(tmp_path):
+    write_snapshot(tmp_path / "snap", tables(), manifest(), {"version": "2024.03.0"})
+    (tmp_path / "images.yaml").write_text(IMAGES_YAML)
+    p = _cli("analyze", str(tmp_path / "snap"), "--out", str(tmp_path / "out"), "--images",
+             str(tmp_path / "images.yaml"), "--must-keep", "d4", "--must-keep", "nope",
+             "--must-keep-tag", "marketing", "--top", "1", "--current-use-bytes", str(60 * 10**9))
+    assert p.returncode == 0, p.stderr
+    assert "must-keep GUID nope is not on the server" in p.stderr
+    s = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert [i["guid"] for i in s["important_content"]] == ["a1", "c3", "d4"]  # c3 rank 4 by tag
+    assert s["storage"]["recommended_bytes"] == 120 * 10**9
+    assert s["images"]["minimal_set"] == ["img-a", "img-c"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["analyze", "NOSNAP", "--out", "OUT"], "is not a snapshot directory"),
+    (["analyze", "SNAP", "--out", "OUT", "--images", "NOFILE"], "cannot read the images file"),
+])
+def test_cli_analyze_bad_input_is_one_line(tmp_path, args, message):
+    write_snapshot(tmp_path / "snap", tables(), manifest(), {})
+    subst = {"NOSNAP": str(tmp_path / "missing"), "SNAP": str(tmp_path / "snap"),
+             "OUT": str(tmp_path / "out"), "NOFILE": str(tmp_path / "none.yaml")}
+    p = _cli(*[subst.get(a, a) for a in args])
+    assert p.returncode == 1
+    assert message in p.stderr and len(p.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in p.stderr
