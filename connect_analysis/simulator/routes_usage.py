@@ -66,7 +66,7 @@ def _records(req: Request, log: UsageLog, pos: np.ndarray, shiny: bool) -> list[
 def _page(req: Request, path: str, log: UsageLog, shiny: bool) -> dict:
     contents = _contents(req)
     t_from, t_to = _time_param(req, "from"), _time_param(req, "to")
-    limit = req.int_param("limit", 20, 1, 500)
+    limit = min(req.int_param("limit", 20, 1), 500)  # "best effort": larger asks get 500
     asc = req.bool_param("asc_order", True)
     min_version = req.int_param("min_data_version", 0, lo=0)
     if min_version > (1 if shiny else 3):
@@ -128,32 +128,29 @@ def hits(req: Request):
         if contents is not None:
             pos = pos[np.isin(log.content[pos], contents)]
         parts.append((kind, log, pos))
-    order_t = np.concatenate([log.time[p] for _, log, p in parts])
-    order = np.argsort(order_t, kind="stable")
-    n_visits = len(parts[0][2])
-    return Streamed(_hits_chunks(req, parts, order, n_visits))
-
-
-def _hits_chunks(req: Request, parts, order, n_visits, chunk: int = 20_000):
-    st = req.state
     (_, vlog, vpos), (_, slog, spos) = parts
+    # Both kinds side by side, then in time order; ids are odd for visits, even for sessions.
+    cols = {
+        "time": np.concatenate([vlog.time[vpos], slog.time[spos]]),
+        "content": np.concatenate([vlog.content[vpos], slog.content[spos]]),
+        "user": np.concatenate([vlog.user[vpos], slog.user[spos]]),
+        "path": np.concatenate([st.paths[vlog.path[vpos]], np.full(len(spos), "/", dtype=object)]),
+        "id": np.concatenate([2 * vpos + 1, 2 * spos + 2]),
+    }
+    order = np.argsort(cols["time"], kind="stable")
+    return Streamed(_hits_chunks(req, {k: v[order] for k, v in cols.items()}))
+
+
+def _hits_chunks(req: Request, cols: dict, chunk: int = 20_000):
+    st = req.state
     yield b"["
-    for k in range(0, len(order), chunk):
-        sel = order[k:k + chunk]
-        items = []
-        for j in sel:
-            if j < n_visits:
-                p, log, path = int(vpos[j]), vlog, None
-                path = st.paths[log.path[p]]
-                hid = 2 * p + 1
-            else:
-                p, log, path = int(spos[j - n_visits]), slog, "/"
-                hid = 2 * p + 2
-            u = log.user[p]
-            items.append({"id": hid, "user_guid": None if u == ANONYMOUS else st.user_guids[u],
-                          "content_guid": st.usage_guids[log.content[p]],
-                          "timestamp": str(ts_array(log.time[p:p + 1])[0]).replace("Z", ".000000Z"),
-                          "data": {"path": path, "user_agent": USER_AGENTS[p % len(USER_AGENTS)]}})
-        body = json.dumps(items, ensure_ascii=False)[1:-1]
-        yield (b"," if k else b"") + body.encode()
+    for k in range(0, len(cols["id"]), chunk):
+        part = {name: v[k:k + chunk] for name, v in cols.items()}
+        users = st.user_guids[np.where(part["user"] == ANONYMOUS, len(st.user_guids) - 1, part["user"])]
+        stamps = np.char.replace(ts_array(part["time"]), "Z", ".000000Z")
+        items = [{"id": int(i), "user_guid": u, "content_guid": g, "timestamp": str(t),
+                  "data": {"path": p, "user_agent": USER_AGENTS[int(i) % len(USER_AGENTS)]}}
+                 for i, u, g, t, p in zip(part["id"], users, st.usage_guids[part["content"]], stamps,
+                                          part["path"], strict=True)]
+        yield (b"," if k else b"") + json.dumps(items, ensure_ascii=False)[1:-1].encode()
     yield b"]"
