@@ -22,7 +22,8 @@ def normalized_packages(packages: pd.DataFrame) -> pd.DataFrame:
     df["language"] = df["language"].str.lower()
     py = df["language"] == "python"
     if py.any():
-        df.loc[py, "name"] = df.loc[py, "name"].map(normalize_python_name)
+        names = df.loc[py, "name"]
+        df.loc[py, "name"] = names.map({n: normalize_python_name(n) for n in names.dropna().unique()})
     return df
 
 
@@ -55,15 +56,24 @@ def package_inventory(packages: pd.DataFrame, content: pd.DataFrame | None = Non
         df = df[df["content_guid"].isin(content["guid"])]
     important = set(important_guids)
     catalogue = load_catalogue()
+    uses: dict[tuple, set] = {}
+    versions: dict[tuple, set] = {}
+    for guid, lang, name, version in zip(*(df[c].tolist() for c in ("content_guid", "language",
+                                                                     "name", "version")), strict=True):
+        key = (lang, name)
+        guids = uses.setdefault(key, set())
+        if isinstance(guid, str):
+            guids.add(guid)
+        if isinstance(version, str):
+            versions.setdefault(key, set()).add(version)
     rows = []
-    for (lang, name), g in df.groupby(["language", "name"], sort=False):
-        guids = set(g["content_guid"].dropna())
-        versions = sorted(set(g["version"].dropna()), key=lambda v: (version_key(v), v))
+    for (lang, name), guids in uses.items():
+        in_use = sorted(versions.get((lang, name), ()), key=lambda v: (version_key(v), v))
         text, status = _catalogue_entry(catalogue, lang, name)
         rows.append({
             "language": lang, "name": name,
             "content_count": len(guids), "important_content_count": len(guids & important),
-            "version_count": len(versions), "versions": ", ".join(versions),
+            "version_count": len(in_use), "versions": ", ".join(in_use),
             "system_requirements": text, "catalogue_status": status,
         })
     if not rows:

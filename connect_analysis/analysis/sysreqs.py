@@ -144,7 +144,7 @@ def system_requirements(packages: pd.DataFrame, content: pd.DataFrame,
         os_packages[target.id] = names
         install[target.id] = _install_lines(resolved, target, names)
         by_pkg.append(_by_os_package(resolved, target, important))
-        pkg_status.append(_package_status(joined, target))
+        pkg_status.append(_package_status(req, pk, target))
     return SystemRequirements(
         rows=_frame(rows, CSV_COLUMNS),
         os_packages=os_packages,
@@ -160,7 +160,8 @@ def system_requirements(packages: pd.DataFrame, content: pd.DataFrame,
 def _requirements(catalogue, distinct: pd.DataFrame, target: TargetOS) -> pd.DataFrame:
     """One row per (language, name, version, requirement) for the target OS."""
     out = []
-    for lang, name, version in distinct.itertuples(index=False):
+    for lang, name, version in zip(*(distinct[c].tolist() for c in ("language", "name", "version")),
+                                   strict=True):
         version = None if pd.isna(version) else version
         for r in catalogue.resolve(lang, name, version, target):
             out.append((lang, name, version, r.status, r.requirement, r.rule, r.os_packages,
@@ -206,17 +207,29 @@ def _by_os_package(resolved: pd.DataFrame, target: TargetOS, important: set) -> 
 _STATUS_ORDER = {"resolved": 0, "no_os_package": 1, "no_rule": 2, "none": 3, "not_in_catalogue": 4}
 
 
-def _package_status(joined: pd.DataFrame, target: TargetOS) -> pd.DataFrame:
-    if joined.empty:
+def _package_status(req: pd.DataFrame, pk: pd.DataFrame, target: TargetOS) -> pd.DataFrame:
+    """Per package: the best status over its requirements (and versions), and who uses it."""
+    if req.empty:
         return pd.DataFrame()
-    rows = []
-    for (lang, name), g in joined.groupby(["language", "package"], sort=True):
-        statuses = sorted(set(g["status"]), key=_STATUS_ORDER.get)
-        rows.append({"os": target.id, "language": lang, "package": name, "status": statuses[0],
-                     "requirement": g["requirement"].dropna().iloc[0] if g["requirement"].notna().any() else None,
-                     "rules": ", ".join(sorted(set(g["rule"].dropna()))),
-                     "os_packages": ", ".join(sorted({p for ps in g["os_packages"] for p in ps})),
-                     "content_count": g["content_guid"].nunique()})
+    acc: dict[tuple, dict] = {}
+    columns = ("language", "name", "status", "requirement", "rule", "os_packages")
+    for lang, name, status, requirement, rule, pkgs in zip(*(req[c].tolist() for c in columns),
+                                                           strict=True):
+        a = acc.setdefault((lang, name), {"status": status, "requirement": None, "rules": set(),
+                                          "os_packages": set()})
+        if _STATUS_ORDER[status] < _STATUS_ORDER[a["status"]]:
+            a["status"] = status
+        if a["requirement"] is None and isinstance(requirement, str):
+            a["requirement"] = requirement
+        if isinstance(rule, str):
+            a["rules"].add(rule)
+        a["os_packages"].update(pkgs)
+    counts = pk.groupby(["language", "name"])["content_guid"].nunique()
+    rows = [{"os": target.id, "language": lang, "package": name, "status": a["status"],
+             "requirement": a["requirement"], "rules": ", ".join(sorted(a["rules"])),
+             "os_packages": ", ".join(sorted(a["os_packages"])),
+             "content_count": int(counts.get((lang, name), 0))}
+            for (lang, name), a in sorted(acc.items())]
     return pd.DataFrame(rows)
 
 
