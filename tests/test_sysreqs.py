@@ -237,6 +237,10 @@ def test_csv_rows_say_why():
     assert pd.isna(no_rule["os_package"])
     # Packages that need nothing, or that the catalogue does not know, are not CSV rows.
     assert not rows["package"].isin(["MASS", "rgdal", "requests"]).any()
+    unresolved = result.unresolved_packages
+    assert unresolved[["status", "language", "package"]].values.tolist() == [
+        ["no_rule", "r", "adaHuber"], ["not_in_catalogue", "python", "requests"],
+        ["not_in_catalogue", "r", "rgdal"]]
     status = result.package_status.set_index("package")["status"].to_dict()
     assert status == {"MASS": "none", "adaHuber": "no_rule", "rgdal": "not_in_catalogue",
                       "sf": "resolved", "terra": "resolved", "RPostgres": "resolved",
@@ -261,6 +265,7 @@ def test_packages_unavailable_marks_every_r_and_python_item_unknown():
                                  packages_unavailable=reason)
     assert result.os_packages == {U24: []}
     assert result.install_lines == {U24: []}
+    assert result.install_script() == "# ubuntu-24.04\n# nothing to install from the packages recorded\n"
     unknown = result.unknown_content
     assert unknown["content_guid"].tolist() == ["c-map", "c-api", "c-dash", "c-bare"]
     assert set(unknown["status"]) == {"packages_unavailable"}
@@ -280,6 +285,8 @@ def test_pre_and_post_install_lines_in_order():
         "apt-get install -y --no-install-recommends chromium default-jdk make",
         "R CMD javareconf",
     ]
+    assert result.install_script().splitlines()[0] == "# ubuntu-22.04"
+    assert result.install_script().splitlines()[1:7] == result.install_lines[U22]
 
 
 def test_empty_snapshot():

@@ -69,6 +69,23 @@ class SystemRequirements:
     package_status: pd.DataFrame
 
     @property
+    def unresolved_packages(self) -> pd.DataFrame:
+        """package_status rows whose needs are not fully known: no_rule, no_os_package, not_in_catalogue."""
+        ps = self.package_status
+        keep = ps["status"].isin(["no_rule", "no_os_package", "not_in_catalogue"])
+        return ps[keep].sort_values(["os", "status", "content_count", "language", "package"],
+                                    ascending=[True, True, False, True, True], ignore_index=True)
+
+    def install_script(self) -> str:
+        """The install lines of every OS as one text, a "# <os>" comment line before each."""
+        parts = []
+        for os_id, lines in self.install_lines.items():
+            parts.append(f"# {os_id}")
+            parts.extend(lines or ["# nothing to install from the packages recorded"])
+            parts.append("")
+        return "\n".join(parts)
+
+    @property
     def unknown_content(self) -> pd.DataFrame:
         """Deployed content whose packages could not be read (status in UNKNOWN_CONTENT_STATUSES)."""
         cs = self.content_status
