@@ -158,5 +158,41 @@ def bundle(out):
                "--server URL --api-key KEY --title 'Connect migration report'")
 
 
+@main.command()
+@click.option("--snapshot", required=True, type=click.Path(file_okay=False), metavar="DIR",
+              help="Snapshot directory written by `fetch`.")
+@click.option("--out", required=True, type=click.Path(file_okay=False), metavar="OUT",
+              help="Report directory: report.html, summary.json, CSVs, executed notebooks.")
+@click.option("--pdf", is_flag=True, help="Also print report.pdf (headless Chromium).")
+@click.option("--top", "top_n", type=click.IntRange(min=1), default=20, show_default=True,
+              help="How many of the most used content items count as important.")
+@click.option("--images", metavar="FILE",
+              help='Execution images: a YAML file, or "server" for the server\'s own (default: Posit\'s public images).')
+@click.option("--must-keep", multiple=True, metavar="GUID",
+              help="Content GUID that is important whatever its usage (repeatable).")
+@click.option("--preflight", "preflight_file", type=click.Path(dir_okay=False), metavar="FILE.json",
+              help="Results of `preflight --json` to include.")
+def report(snapshot, out, pdf, top_n, images, must_keep, preflight_file):
+    """Execute the notebooks on a snapshot and render one self-contained report.html."""
+    from .report import build_report
+
+    made = build_report(snapshot, out, top_n=top_n, images=images, must_keep=tuple(must_keep),
+                        preflight=preflight_file, pdf=pdf)
+    click.echo(made.html)
+    if made.pdf:
+        click.echo(made.pdf)
+
+
+@main.command()
+@click.option("--out", type=click.Path(file_okay=False), default="demo-output", show_default=True,
+              metavar="OUT", help="Where the snapshot and the report go.")
+@click.option("--pdf", is_flag=True, help="Also print report.pdf (headless Chromium).")
+def demo(out, pdf):
+    """Run the whole kit against the embedded simulated server; print the report's path."""
+    from .demo import run_demo
+
+    click.echo(run_demo(out, pdf=pdf).html)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

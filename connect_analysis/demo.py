@@ -1,0 +1,36 @@
+"""The whole kit in one call: simulated server -> snapshot -> analysis -> report.
+
+The simulator runs in-process on a loopback port with a throwaway key made here; the key
+goes to the fetch as an argument and is written nowhere.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+DEMO_OUT = "demo-output"
+DEMO_DAYS = 90
+
+
+def make_demo_snapshot(path: str | os.PathLike, *, seed: int = 1) -> Path:
+    """Serve the simulator's demo scenario, fetch it into path (with every bundle, so storage
+    growth has a history), stop the simulator. Returns path."""
+    from .fetch import fetch_snapshot
+    from .simulator import start_simulator
+
+    key = secrets.token_urlsafe(24)
+    with start_simulator(scenario="demo", api_key=key, seed=seed, port=0) as sim:
+        fetch_snapshot(sim.url, Path(path), days=DEMO_DAYS, api_key=key, quiet=True,
+                       bundle_history=True)
+    return Path(path)
+
+
+def run_demo(out: str | os.PathLike = DEMO_OUT, *, pdf: bool = False, quarto: str | None = None):
+    """Make the demo snapshot in out/snapshot and the report in out. Returns the Report."""
+    from .report import build_report
+
+    out = Path(out)
+    snapshot = make_demo_snapshot(out / "snapshot")
+    return build_report(snapshot, out, pdf=pdf, quarto=quarto)

@@ -1,0 +1,106 @@
+"""The report: analyse a snapshot, execute the notebooks, render one self-contained page.
+
+    build_report(snapshot, out)  ->  OUT/summary.json, OUT/*.csv       (the analysis)
+                                     OUT/notebooks/NN-*.ipynb          (papermill; the run record)
+                                     OUT/report.html                   (Quarto if found, else nbconvert)
+                                     OUT/report.pdf                    (with pdf=True; headless Chromium)
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import ConfigError
+from .execute import execute_notebooks, notebook_paths
+from .render import load_summary, render_html, templates_dir
+
+
+@dataclass
+class Report:
+    """What build_report made, and how long each stage took (seconds)."""
+
+    html: Path
+    notebooks: list[Path]
+    pdf: Path | None = None
+    renderer: str = "nbconvert"
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def notebooks_dir() -> Path:
+    """notebooks/ at the repository root."""
+    return templates_dir().parent / "notebooks"
+
+
+def build_report(snapshot: str | os.PathLike, out: str | os.PathLike, *, top_n: int = 20,
+                 images: str | os.PathLike | None = None, must_keep: tuple[str, ...] = (),
+                 preflight: str | os.PathLike | None = None, pdf: bool = False,
+                 quarto: str | None = None) -> Report:
+    """Analyse the snapshot into out, execute every notebook against it, render report.html.
+
+    quarto: the Quarto binary to render with (default: `quarto` on PATH; "" forces the
+    built-in renderer). Raises SnapshotError, ConfigError or ReportError (naming the
+    notebook and cell that failed; the executed notebooks stay in out/notebooks).
+    """
+    from ..analysis import analyze, write_analysis
+    from ..snapshot import load_snapshot
+    from .notebook import check_parameters
+
+    seconds: dict[str, float] = {}
+    t0 = time.perf_counter()
+    snapshot = Path(snapshot).resolve()
+    out = Path(out).resolve()
+    params = check_parameters(snapshot=str(snapshot), top_n=top_n,
+                              images=str(images or ""), must_keep=list(must_keep),
+                              preflight=str(preflight or ""))
+    if preflight:
+        from ..preflight import read_results
+
+        read_results(preflight)  # a bad file fails here, in one line, not inside a notebook
+    snap = load_snapshot(snapshot)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ConfigError(f"cannot create {out}: {e.strerror or e}") from None
+
+    result = analyze(snap, images=params["images"], must_keep_guids=params["must_keep"],
+                     top_n=top_n)
+    write_analysis(result, out)
+    seconds["analyze"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    executed = execute_notebooks(notebook_paths(notebooks_dir()), out / "notebooks", {
+        "snapshot": str(snapshot),
+        "top_n": top_n,
+        "images": params["images"] or "",
+        "must_keep": list(params["must_keep"]),
+        "preflight": str(Path(preflight).resolve()) if preflight else "",
+    })
+    seconds["execute"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    summary = load_summary(out)
+    quarto = shutil.which("quarto") if quarto is None else quarto
+    if quarto:
+        from .quarto import render_quarto
+
+        html_file, renderer = render_quarto(quarto, executed, out, summary), "quarto"
+    else:
+        html_file, renderer = render_html(executed, out, summary), "nbconvert"
+    seconds["render"] = time.perf_counter() - t0
+
+    pdf_file = None
+    if pdf:
+        from .pdf import render_pdf
+
+        t0 = time.perf_counter()
+        pdf_file = render_pdf(html_file)
+        seconds["pdf"] = time.perf_counter() - t0
+    return Report(html=html_file, notebooks=executed, pdf=pdf_file, renderer=renderer,
+                  seconds=seconds)
+
+
+__all__ = ["Report", "build_report", "notebooks_dir"]
