@@ -180,3 +180,52 @@ def test_packages_analysis_from_a_snapshot_on_disk(tmp_path):
     assert summary["system_requirements"] == {U22: [], U24: []}
     assert summary["package_gaps"]["unknown_content"] == 4
     assert summary["package_gaps"]["packages_unavailable"] == reason
+
+
+# -- end to end: the simulator, a fetch, the analysis ---------------------------------------------
+
+@pytest.fixture(scope="module")
+def demo_dataset():
+    from connect_analysis.simulator import generate_dataset
+
+    return generate_dataset("demo", seed=3, now=pd.Timestamp("2026-03-01T12:00:00Z"))
+
+
+def _fetched(dataset, version, out):
+    from connect_analysis.fetch import fetch_snapshot
+    from connect_analysis.simulator import start_simulator
+    from connect_analysis.snapshot import load_snapshot
+
+    with start_simulator(dataset=dataset, api_key="k3y", connect_version=version) as sim:
+        fetch_snapshot(server=sim.url, out=out, api_key="k3y", quiet=True, days=7,
+                       now=dataset.now.to_pydatetime())
+    return load_snapshot(out)
+
+
+def test_fetched_from_the_simulator_new_and_old(demo_dataset, tmp_path):
+    from connect_analysis.analysis.sysreqs import packages_analysis
+
+    content = demo_dataset.content
+    deployed = content[content["bundle_id"].notna()]
+    served = demo_dataset.packages[demo_dataset.packages["content_guid"].isin(deployed["guid"])]
+    r_names = set(served.loc[served["language"] == "r", "name"])
+
+    snap = _fetched(demo_dataset, "2026.01.0", tmp_path / "new")
+    summary, csvs = packages_analysis(snap)
+    assert summary["packages"]["r"] == len(r_names)
+    # GDAL's packages are needed exactly when some deployed item uses sf or terra.
+    wants_gdal = bool(r_names & {"sf", "terra"})
+    assert ("libgdal-dev" in summary["system_requirements"][U22]) == wants_gdal
+    assert ("libpq-dev" in summary["system_requirements"][U24]) == bool(
+        r_names & {"RPostgres"} or "psycopg2" in set(served["name"]))
+    rows = csvs["system-requirements.csv"]
+    assert set(rows.loc[rows["os_package"] == "libxml2-dev", "package"]) <= {"xml2"}
+
+    old = _fetched(demo_dataset, "2024.05.0", tmp_path / "old")
+    assert "packages" in old.unavailable
+    summary, csvs = packages_analysis(old)
+    with_runtime = deployed["r_version"].notna() | deployed["py_version"].notna()
+    assert summary["system_requirements"] == {U22: [], U24: []}
+    assert summary["package_gaps"]["unknown_content"] == int(with_runtime.sum())
+    assert summary["package_gaps"]["packages_unavailable"] == old.unavailable["packages"]
+    assert set(csvs["system-requirements.csv"]["status"]) == {"packages_unavailable"}
