@@ -56,7 +56,9 @@ def parse_version(text: str) -> tuple[int, ...]:
 
 def ts(value) -> str | None:
     """RFC 3339 with second precision and Z, as real servers send most timestamps."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
+    if value is None or isinstance(value, str):  # already formatted by `records`
+        return value
+    if pd.isna(value):
         return None
     return pd.Timestamp(value).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -68,8 +70,8 @@ def ts_array(seconds: np.ndarray) -> np.ndarray:
 
 def clean(value):
     """NaN/NA/NaT from pandas -> None, numpy scalars -> Python."""
-    if value is None:
-        return None
+    if value is None or type(value) in (str, bool, int):
+        return value
     if isinstance(value, float) and math.isnan(value):
         return None
     if isinstance(value, np.generic):
@@ -77,6 +79,20 @@ def clean(value):
     if not isinstance(value, (str, bool, int, float, list, dict)) and pd.isna(value):
         return None
     return value
+
+
+def records(df: pd.DataFrame) -> list[dict]:
+    """Rows as dicts of plain Python values: timestamps as RFC 3339 strings, nulls as None.
+    Column-wise conversion: iterating Arrow-backed frames row by row is far slower."""
+    cols = {}
+    for name in df.columns:
+        col = df[name]
+        if isinstance(col.dtype, pd.DatetimeTZDtype):
+            col = col.dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+        values = col.to_numpy(dtype=object)
+        cols[name] = [None if v is None or (type(v) is float and v != v) or v is pd.NA or v is pd.NaT
+                      else v for v in values]
+    return [dict(zip(cols, row, strict=True)) for row in zip(*cols.values(), strict=True)]
 
 
 @dataclass
@@ -158,7 +174,7 @@ class ServerState:
     @classmethod
     def build(cls, ds: Dataset) -> ServerState:
         st = cls(ds=ds)
-        for row in ds.users.to_dict("records"):
+        for row in records(ds.users):
             u = {k: clean(row.get(k)) for k in ("email", "username", "first_name", "last_name",
                                                  "user_role")}
             u.update({k: ts(row.get(k)) for k in ("created_time", "updated_time", "active_time")})
@@ -167,32 +183,31 @@ class ServerState:
         st.user_order = sorted(st.users, key=lambda g: (st.users[g]["first_name"] or "",
                                                         st.users[g]["last_name"] or "",
                                                         st.users[g]["username"] or ""))
-        for row in ds.tags.to_dict("records"):
+        for row in records(ds.tags):
             st.tags.append({"id": str(row["id"]), "name": clean(row["name"]),
                             "parent_id": clean(row["parent_id"]),
                             "created_time": ts(row["created_time"]), "updated_time": ts(row["updated_time"])})
         tag_by_id = {t["id"]: t for t in st.tags}
-        for g, tid in ds.content_tags.itertuples(index=False):
+        for g, tid in zip(ds.content_tags["content_guid"].tolist(), ds.content_tags["tag_id"].tolist(), strict=True):
             if str(tid) in tag_by_id:
                 st.content_tags.setdefault(g, []).append(tag_by_id[str(tid)])
-        for g, path, created in ds.vanities.itertuples(index=False):
-            st.vanities[g] = {"content_guid": g, "path": path, "created_time": ts(created)}
-        for i, row in enumerate(ds.content.to_dict("records")):
+        for v in records(ds.vanities[["content_guid", "path", "created_time"]]):
+            st.vanities[v["content_guid"]] = v
+        for i, row in enumerate(records(ds.content)):
             st.content.append(_content_base(row))
             st.content_index[row["guid"]] = i
             st.owned.setdefault(row["owner_guid"], []).append(i)
-        for row in ds.bundles.to_dict("records"):
+        for row in records(ds.bundles):
             st.bundles.setdefault(row["content_guid"], []).append(_bundle(row))
-        for g, rows in ds.packages.groupby("content_guid", sort=False):
-            st.packages[g] = [{k: clean(v) for k, v in r.items()}
-                              for r in rows[["language", "name", "version", "hash"]].to_dict("records")]
+        for p in records(ds.packages[["content_guid", "language", "name", "version", "hash"]]):
+            st.packages.setdefault(p.pop("content_guid"), []).append(p)
         st.usage_guids = ds.usage_guids
         st.usage_index = {g: i for i, g in enumerate(st.usage_guids)}
-        st.user_guids = np.array(list(ds.users["guid"]) + [None], dtype=object)
+        st.user_guids = np.array(ds.users["guid"].tolist() + [None], dtype=object)
         st.paths = np.array(ds.paths, dtype=object)
         pad = [None] * len(ds.deleted_content_guids)
-        st.variant_keys = [clean(v) for v in ds.content["variant_key"]] + pad
-        st.rendering_ids = [clean(v) for v in ds.content["rendering_id"]] + pad
+        st.variant_keys = [clean(v) for v in ds.content["variant_key"].tolist()] + pad
+        st.rendering_ids = [clean(v) for v in ds.content["rendering_id"].tolist()] + pad
         st.bundle_ids = [c["bundle_id"] for c in st.content] + pad
         return st
 

@@ -77,7 +77,7 @@ class Dataset:
 
     @property
     def usage_guids(self) -> np.ndarray:
-        return np.array(list(self.content["guid"]) + list(self.deleted_content_guids), dtype=object)
+        return np.array(self.content["guid"].tolist() + list(self.deleted_content_guids), dtype=object)
 
     @property
     def visits(self) -> pd.DataFrame:
@@ -112,7 +112,7 @@ class Dataset:
 
     def _per_usage_guid(self) -> dict[str, np.ndarray]:
         pad = [None] * len(self.deleted_content_guids)
-        return {k: np.array(list(self.content[k]) + pad, dtype=object)
+        return {k: np.array(self.content[k].tolist() + pad, dtype=object)
                 for k in ("variant_key", "rendering_id", "bundle_id")}
 
     # -- edits -----------------------------------------------------------------------
@@ -160,8 +160,8 @@ def usage_model(ds: Dataset) -> dict:
     # Zipf-like popularity over a seeded ranking of all usage guids.
     rank = rng.permutation(n)
     popularity = 1.0 / (rank + 1.0) ** 1.05
-    modes = np.array(list(ds.content["app_mode"]) + ["deleted"] * (n - n_content), dtype=object)
-    deployed = np.array(list(ds.content["bundle_id"].notna()) + [True] * (n - n_content))
+    modes = np.array(ds.content["app_mode"].tolist() + ["deleted"] * (n - n_content), dtype=object)
+    deployed = np.array(ds.content["bundle_id"].notna().tolist() + [True] * (n - n_content))
     shiny = np.isin(modes, list(SHINY_MODES))
     deleted_shiny = np.zeros(n, dtype=bool)
     deleted_shiny[n_content:] = np.arange(n - n_content) % 4 == 0  # some deleted were Shiny
@@ -171,7 +171,7 @@ def usage_model(ds: Dataset) -> dict:
     year_ago = int(ds.now.timestamp()) - 365 * DAY_S
     created = ds.content["created_time"].map(lambda t: int(t.timestamp())).to_numpy(dtype=np.int64)
     born = np.concatenate([created, np.full(n - n_content, year_ago - 400 * DAY_S)])
-    access = np.array(list(ds.content["access_type"]) + ["acl"] * (n - n_content), dtype=object)
+    access = np.array(ds.content["access_type"].tolist() + ["acl"] * (n - n_content), dtype=object)
     api_like = np.isin(modes, ["api", "python-api", "python-fastapi", "tensorflow-saved-model"])
     user_rank = rng.permutation(max(len(ds.users), 1))
     user_w = 1.0 / (user_rank + 1.0) ** 0.7

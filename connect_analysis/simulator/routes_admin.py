@@ -159,6 +159,9 @@ def _environment(req: Request, row: dict) -> dict:
            "description": row["description"], "cluster_name": row["cluster_name"], "name": row["name"],
            "environment_type": row["environment_type"], "matching": row["matching"],
            "supervisor": row["supervisor"] if isinstance(row["supervisor"], str) else None}
+    if req.version >= (2026, 1, 0):  # fields of the newest API only
+        env["managed_by"] = None
+        env["volume_mounts"] = []
     for lang in ("python", "quarto", "r", "tensorflow"):
         rows = mine[mine["language"] == lang]
         env[lang] = {"installations": [{"version": v, "path": p} for v, p in
