@@ -76,10 +76,11 @@ def _ts(seconds) -> pd.Series | pd.Timestamp:
     return pd.to_datetime(seconds, unit="s", utc=True)
 
 
-def _pick(rng, pairs):
+def _picks(rng, pairs, n) -> list[str]:
+    """n weighted draws from (value, weight) pairs."""
     values = [v for v, _ in pairs]
     w = np.array([w for _, w in pairs], dtype=float)
-    return values[rng.choice(len(values), p=w / w.sum())]
+    return [values[j] for j in rng.choice(len(values), size=n, p=w / w.sum())]
 
 
 def _ascii(text: str) -> str:
@@ -125,9 +126,13 @@ def _content(rng, guid, users, n, now_s) -> pd.DataFrame:
     mw = np.array([cat.APP_MODES[m][0] for m in modes])
     owners = users[users["user_role"] != "viewer"]["guid"].tolist()
     ow = 1.0 / (np.arange(len(owners)) + 1.0) ** 0.9  # a few publishers own most content
+    mode_pick = rng.choice(len(modes), size=n, p=mw / mw.sum())
+    r_pick, py_pick, q_pick = (_picks(rng, pairs, n) for pairs in (cat.R_VERSIONS, cat.PY_VERSIONS,
+                                                                    cat.QUARTO_VERSIONS))
+    owner_pick = rng.choice(len(owners), size=n, p=ow / ow.sum())
     rows = []
     for i in range(n):
-        mode = modes[rng.choice(len(modes), p=mw / mw.sum())]
+        mode = modes[mode_pick[i]]
         family = cat.APP_MODES[mode][1]
         deployed = mode != "unknown"
         created = now_s - int(rng.integers(20 * DAY_S, 5 * 365 * DAY_S))
@@ -135,12 +140,12 @@ def _content(rng, guid, users, n, now_s) -> pd.DataFrame:
         r = py = quarto = None
         if deployed:
             if family == "r" or (family == "quarto" and rng.random() < 0.5):
-                r = _pick(rng, cat.R_VERSIONS)
+                r = r_pick[i]
             if family == "py" or (family == "quarto" and r is None) or (
                     mode.startswith("rmd") and rng.random() < 0.1):
-                py = _pick(rng, cat.PY_VERSIONS)
+                py = py_pick[i]
             if family == "quarto":
-                quarto = _pick(rng, cat.QUARTO_VERSIONS)
+                quarto = q_pick[i]
         title = _title(rng, family, i)
         interactive = mode not in cat.RENDERED_MODES and mode not in ("static", "unknown")
         rows.append({
@@ -159,7 +164,7 @@ def _content(rng, guid, users, n, now_s) -> pd.DataFrame:
             "run_as": cat.RUN_AS_USERS[rng.integers(len(cat.RUN_AS_USERS))]
             if interactive and rng.random() < 0.05 else None,
             "run_as_current_user": bool(mode in ("shiny", "rmd-shiny", "api") and rng.random() < 0.04),
-            "owner_guid": owners[rng.choice(len(owners), p=ow / ow.sum())],
+            "owner_guid": owners[owner_pick[i]],
             "locked": False, "locked_message": "",
             "variant_key": _key(rng) if mode in cat.RENDERED_MODES and deployed else None,
             "rendering_id": str(int(rng.integers(100, 90000))) if mode in cat.RENDERED_MODES and deployed else None,
@@ -192,25 +197,35 @@ def _bundles(rng, content, now_s) -> pd.DataFrame:
     deployed = content[content["app_mode"] != "unknown"]
     counts = np.clip(1 + np.floor(rng.lognormal(0.6, 0.9, size=len(deployed))), 1, 60).astype(int)
     rows = []
-    for (_, c), k in zip(deployed.iterrows(), counts, strict=True):
-        created, last = int(c["created_time"].timestamp()), int(c["last_deployed_time"].timestamp())
-        times = np.sort(created + (rng.random(k - 1) * max(last - created, 1)).astype(np.int64))
-        times = list(times) + [last]
+    cols = ["guid", "app_mode", "created_time", "last_deployed_time", "r_version", "py_version",
+            "quarto_version", "r_environment_management", "py_environment_management"]
+    lists = {k: deployed[k].tolist() for k in cols}
+    lists["created_time"] = (deployed["created_time"].astype("int64") // 10**9).tolist()
+    lists["last_deployed_time"] = (deployed["last_deployed_time"].astype("int64") // 10**9).tolist()
+    recent = now_s - 4 * 365 * DAY_S
+    for idx, k in enumerate(counts):
+        c = {name: _none(lists[name][idx]) for name in cols}
+        created, last = c["created_time"], c["last_deployed_time"]
+        times = np.sort(created + (rng.random(k - 1) * max(last - created, 1)).astype(np.int64)).tolist()
+        times.append(last)
         heavy = c["app_mode"].startswith(("python", "jupyter", "tensorflow"))
-        sizes = np.clip(rng.lognormal(np.log(2.5e6 if heavy else 4e5), 1.6, size=k), 2e3, 3e9)
+        sizes = np.clip(rng.lognormal(np.log(2.5e6 if heavy else 4e5), 1.6, size=k), 2e3, 3e9).tolist()
+        older = (rng.random(k) < 0.3).tolist()
+        zero = (rng.random(k) < 0.02).tolist()
+        git = (rng.random(k) < 0.1).tolist()
         for j, t in enumerate(times):
-            older = j < k - 1 and rng.random() < 0.3
+            old = older[j] and j < k - 1
             rows.append({
-                "content_guid": c["guid"], "created_time": int(t),
-                "size": 0 if rng.random() < 0.02 else int(sizes[j]), "active": j == k - 1,
+                "content_guid": c["guid"], "created_time": t,
+                "size": 0 if zero[j] else int(sizes[j]), "active": j == k - 1,
                 "cluster_name": "Local", "image_name": "Local",
-                "r_version": _older(c["r_version"], cat.R_VERSIONS) if older else c["r_version"],
-                "py_version": _older(c["py_version"], cat.PY_VERSIONS) if older else c["py_version"],
+                "r_version": _older(c["r_version"], cat.R_VERSIONS) if old else c["r_version"],
+                "py_version": _older(c["py_version"], cat.PY_VERSIONS) if old else c["py_version"],
                 "quarto_version": c["quarto_version"],
                 "r_environment_management": c["r_environment_management"],
                 "py_environment_management": c["py_environment_management"],
-                "source": "git" if rng.random() < 0.1 else None,
-                "archive_md5": hashlib.md5(f"{c['guid']}{j}".encode()).hexdigest() if t > now_s - 4 * 365 * DAY_S else None,
+                "source": "git" if git[j] else None,
+                "archive_md5": hashlib.md5(f"{c['guid']}{j}".encode()).hexdigest() if t > recent else None,
             })
     df = pd.DataFrame(rows).sort_values(["created_time", "content_guid"], kind="stable")
     df.insert(0, "id", [str(5000 + i) for i in range(len(df))])  # ids grow with time
@@ -218,8 +233,12 @@ def _bundles(rng, content, now_s) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
+def _none(value):
+    return None if value is None or (isinstance(value, float) and value != value) else value
+
+
 def _older(version, pairs):
-    if pd.isna(version):
+    if version is None:
         return None
     values = [v for v, _ in pairs]
     return values[max(values.index(version) - 1, 0)]

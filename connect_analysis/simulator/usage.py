@@ -167,15 +167,19 @@ def generate_log(rng: np.random.Generator, n: int, start: int, end: int, *,
     if n <= 0 or end <= start or content_weights.sum() <= 0:
         return empty_log(n_guids, shiny)
     p = content_weights / content_weights.sum()
-    # Thinning by weekday/hour shape: draw more, keep each with its shape probability.
-    draw = int(n / 0.3) + 64
-    content = rng.choice(n_guids, size=draw, p=p).astype(np.int32)
-    lo = np.maximum(content_born[content], start)
-    span = np.maximum(end - lo, 1)
-    t = lo + (rng.random(draw) * span).astype(np.int64) + 1
-    keep_p = _WEEKDAY[((t // 86400) + 3) % 7] * _HOUR[(t % 86400) // 3600]
-    keep = (rng.random(draw) < keep_p) & (t <= end)
-    content, t = content[keep][:n], t[keep][:n]
+    # Thinning by weekday/hour shape: draw more, keep each with its shape probability,
+    # and draw again in the rare case too few survive.
+    got_c, got_t, have = [], [], 0
+    while have < n:
+        draw = int((n - have) / 0.36) + 64
+        c = rng.choice(n_guids, size=draw, p=p).astype(np.int32)
+        lo = np.maximum(content_born[c], start)
+        t = lo + (rng.random(draw) * np.maximum(end - lo, 1)).astype(np.int64) + 1
+        keep = (rng.random(draw) < _WEEKDAY[((t // 86400) + 3) % 7] * _HOUR[(t % 86400) // 3600]) & (t <= end)
+        got_c.append(c[keep])
+        got_t.append(t[keep])
+        have += int(keep.sum())
+    content, t = np.concatenate(got_c)[:n], np.concatenate(got_t)[:n]
     m = len(t)
     order = np.argsort(t, kind="stable")
     content, t = content[order], t[order]
