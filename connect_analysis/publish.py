@@ -32,9 +32,10 @@ from .errors import ConfigError, ReportError
 
 ENTRY_POINT = "connect-analysis-report.ipynb"
 PYTHON_REQUIRES = ">=3.11"
-SOURCE_DIRS = ("connect_analysis", "notebooks", "templates")
+# what the report needs at run time: directory -> file name pattern
+SOURCE_DIRS = {"connect_analysis": "*", "notebooks": "*.ipynb", "templates": "*"}
 SOURCE_FILES = ("_quarto.yml", "LICENSE")
-_SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", ".pytest_cache")
+_SKIP_PARTS = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache"}
 
 
 def source_root() -> Path:
@@ -81,8 +82,8 @@ def build_bundle(out: str | os.PathLike) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
     try:
         shutil.copy2(entry, tmp / ENTRY_POINT)
-        for name in SOURCE_DIRS:
-            shutil.copytree(root / name, tmp / name, ignore=_SKIP)
+        for name, pattern in SOURCE_DIRS.items():
+            _copy_files(root / name, tmp / name, pattern)
         for name in SOURCE_FILES:
             if (root / name).is_file():
                 shutil.copy2(root / name, tmp / name)
@@ -91,10 +92,24 @@ def build_bundle(out: str | os.PathLike) -> Path:
         _write_manifest(tmp)
         tmp.chmod(0o755)  # mkdtemp made it private; the bundle is meant to be shared
         _swap_into_place(tmp, dest)
+    except OSError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise ConfigError(f"cannot build the bundle in {dest}: {e.strerror or e} "
+                          f"({getattr(e, 'filename', '') or ''})") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return dest
+
+
+def _copy_files(src: Path, dest: Path, pattern: str) -> None:
+    """Copy the regular files under src matching pattern (no caches, sockets or checkpoints)."""
+    for path in sorted(src.rglob(pattern)):
+        rel = path.relative_to(src)
+        if not path.is_file() or path.suffix == ".pyc" or _SKIP_PARTS & set(rel.parts):
+            continue
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, dest / rel)
 
 
 def _write_manifest(bundle: Path) -> None:

@@ -1,0 +1,143 @@
+"""The Connect bundle: a valid manifest, and an entry point that renders in a clean virtual
+environment made from the manifest's requirements, against the simulator."""
+
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from connect_analysis.errors import ConfigError
+from connect_analysis.publish import ENTRY_POINT, build_bundle, render_on_connect, source_root
+
+KEY = "publish-test-key"
+SECRET_AT_BUILD = "key-that-must-not-reach-the-bundle"
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bundle") / "connect-bundle"
+    env = {**os.environ, "CONNECT_API_KEY": SECRET_AT_BUILD}
+    done = subprocess.run([sys.executable, "-m", "connect_analysis.cli", "bundle", "--out", str(out)],
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == str(out)
+    return out
+
+
+def test_manifest_is_valid(bundle):
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    assert manifest["version"] == 1
+    assert manifest["metadata"] == {"appmode": "jupyter-static", "entrypoint": ENTRY_POINT}
+    assert manifest["python"]["version"] == platform.python_version()
+    assert manifest["python"]["package_manager"]["name"] == "pip"
+    assert manifest["python"]["package_manager"]["package_file"] == "requirements.txt"
+    assert manifest["environment"]["python"]["requires"] == ">=3.11"
+    assert manifest["jupyter"] == {"hide_all_input": True}
+
+    listed = set(manifest["files"])
+    on_disk = {str(p.relative_to(bundle)) for p in bundle.rglob("*")
+               if p.is_file() and p.name != "manifest.json"}
+    assert listed == on_disk  # every file listed, nothing listed that is not there
+    for name, entry in manifest["files"].items():
+        assert entry["checksum"] == hashlib.md5((bundle / name).read_bytes()).hexdigest(), name
+    assert {ENTRY_POINT, "requirements.txt", "connect_analysis/__init__.py",
+            "connect_analysis/publish.py", "connect_analysis/report/__init__.py"} <= listed
+    repo = source_root()
+    notebooks = {f"notebooks/{p.name}" for p in (repo / "notebooks").glob("*.ipynb")}
+    assert notebooks and notebooks <= listed
+    assert not any("__pycache__" in name or name.endswith(".pyc") for name in listed)
+    assert (bundle / ENTRY_POINT).read_bytes() == (repo / "deploy" / ENTRY_POINT).read_bytes()
+
+
+def test_requirements_pin_every_dependency_of_the_kit(bundle):
+    lines = (bundle / "requirements.txt").read_text().splitlines()
+    declared = tomllib.loads((source_root() / "pyproject.toml").read_text())["project"]["dependencies"]
+    names = [re.match(r"[A-Za-z0-9_.-]+", d).group(0).lower() for d in declared]
+    assert [re.match(r"[A-Za-z0-9_.-]+", ln).group(0).lower() for ln in lines] == names
+    assert all(re.search(r"==\d", ln) for ln in lines), lines
+    assert "connect-analysis" not in names  # the kit travels as source in the bundle
+
+
+def test_no_secret_in_the_bundle(bundle):
+    for path in bundle.rglob("*"):
+        if path.is_file():
+            assert SECRET_AT_BUILD.encode() not in path.read_bytes(), path
+
+
+def test_bundle_refuses_to_overwrite_the_source():
+    with pytest.raises(ConfigError, match="would overwrite"):
+        build_bundle(source_root() / "notebooks")
+
+
+def test_render_on_connect_needs_the_injected_variables(monkeypatch):
+    monkeypatch.delenv("CONNECT_API_KEY", raising=False)
+    monkeypatch.setenv("CONNECT_SERVER", "http://127.0.0.1:9")
+    with pytest.raises(ConfigError, match="CONNECT_SERVER and CONNECT_API_KEY are not set"):
+        render_on_connect()
+
+
+# --- the entry point in a clean environment, as Connect renders it --------------------------------
+
+
+@pytest.fixture(scope="module")
+def simulator():
+    from connect_analysis.simulator import start_simulator
+
+    with start_simulator(scenario="demo", api_key=KEY, port=0) as sim:
+        yield sim
+
+
+@pytest.fixture(scope="module")
+def clean_venv(bundle, tmp_path_factory):
+    """A virtual environment with only the manifest's requirements (uv, from its cache)."""
+    uv = shutil.which("uv")
+    if uv is None:
+        pytest.skip("uv is not installed (make test installs it)")
+    venv = tmp_path_factory.mktemp("venv") / "env"
+    subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(venv)], check=True, timeout=120)
+    done = subprocess.run([uv, "pip", "install", "-q", "--offline", "--python", str(venv / "bin" / "python"),
+                           "-r", str(bundle / "requirements.txt")],
+                          capture_output=True, text=True, timeout=600)
+    if done.returncode != 0 and "cache" in done.stderr.lower():
+        pytest.skip(f"the pinned packages are not in uv's cache (tests stay offline): {done.stderr[-300:]}")
+    assert done.returncode == 0, done.stderr
+    return venv
+
+
+def test_entry_point_renders_in_a_clean_environment(bundle, clean_venv, simulator, tmp_path):
+    # Connect renders a copy of the bundle; the kit is importable only from there
+    work = tmp_path / "content"
+    shutil.copytree(bundle, work)
+    python = clean_venv / "bin" / "python"
+    outside = subprocess.run([str(python), "-c", "import connect_analysis"], cwd=tmp_path,
+                             capture_output=True, text=True)
+    assert outside.returncode != 0  # not installed in the venv: the bundle's copy is used
+
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {"PATH": f"{clean_venv / 'bin'}:/usr/bin:/bin", "HOME": str(home),
+           "CONNECT_SERVER": simulator.url, "CONNECT_API_KEY": KEY}
+    # what Connect runs for a jupyter-static bundle with hide_all_input
+    done = subprocess.run([str(clean_venv / "bin" / "jupyter"), "nbconvert", "--to", "html", "--execute",
+                           "--no-input", "--ExecutePreprocessor.timeout=600", ENTRY_POINT,
+                           "--output", "rendered"],
+                          cwd=work, env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rendered = (work / "rendered.html").read_text()
+    assert '<iframe title="Connect migration report" srcdoc="' in rendered
+    report = (work / "report-output" / "report.html").read_text()
+    assert "plotly" in report.lower()
+    assert (work / "snapshot" / "manifest.json").is_file()
+    manifest = json.loads((work / "snapshot" / "manifest.json").read_text())
+    assert manifest["server_url"].rstrip("/") == simulator.url.rstrip("/")
+    for path in work.rglob("*"):
+        if path.is_file():
+            assert KEY.encode() not in path.read_bytes(), path
