@@ -171,7 +171,7 @@ def generate_log(rng: np.random.Generator, n: int, start: int, end: int, *,
     # and draw again in the rare case too few survive.
     got_c, got_t, have = [], [], 0
     while have < n:
-        draw = int((n - have) / 0.36) + 64
+        draw = min(int((n - have) / 0.36) + 64, 1_000_000)  # batches bound the peak memory
         c = rng.choice(n_guids, size=draw, p=p).astype(np.int32)
         lo = np.maximum(content_born[c], start)
         t = lo + (rng.random(draw) * np.maximum(end - lo, 1)).astype(np.int64) + 1
