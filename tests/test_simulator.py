@@ -275,3 +275,37 @@ def test_hand_edited_titles_are_served_verbatim():
         assert get(s, f"/__api__/v1/content/{guid}").json()["title"] == nasty
         assert get(s, "/__api__/v1/user").json()["username"] == "<b>root</b>"
         assert get(s, "/__api__/v1/tags").json()[1]["name"] == "\u05e9\u05dc\u05d5\u05dd & <tag>"
+
+
+def test_cli_simulate_serves_until_ctrl_c():
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    exe = Path(sys.executable).with_name("connect-analysis")
+    proc = subprocess.Popen([str(exe), "simulate", "--port", "0", "--api-key", "cli-secret-key",
+                             "--connect-version", "2024.09.0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        url = line.split()[-1]
+        assert url.startswith("http://127.0.0.1:")
+        r = requests.get(url + "/__api__/v1/user", headers={"Authorization": "Key cli-secret-key"}, timeout=10)
+        assert r.json()["user_role"] == "administrator"
+        assert requests.get(url + "/__api__/server_settings", timeout=10).json()["version"] == "2024.09.0"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0 and "Traceback" not in err
+    assert "cli-secret-key" not in line + out + err
+
+
+def test_tiny_scenario_is_a_small_editable_starting_point():
+    ds = generate_dataset("tiny", seed=1, now=NOW)
+    assert len(ds.content) == 12 and len(ds.users) == 8 and len(ds.visit_log) == 400
+    ds.content = ds.content.iloc[:3].copy()  # drop items: their usage counts as deleted content
+    with start_simulator(api_key=ADMIN, dataset=ds) as s:
+        assert len(get(s, "/__api__/v1/content").json()) == 3
+        body = get(s, "/__api__/v1/instrumentation/content/visits", limit=500).json()
+        assert len(body["results"]) == 400

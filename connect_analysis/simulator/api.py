@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 import numpy as np
 import pandas as pd
 
-from .data import Dataset
+from .data import Dataset, per_usage_guid
 
 # Connect's documented error codes and messages (see the reference's API error table).
 ERRORS = {
@@ -205,10 +205,9 @@ class ServerState:
         st.usage_index = {g: i for i, g in enumerate(st.usage_guids)}
         st.user_guids = np.array(ds.users["guid"].tolist() + [None], dtype=object)
         st.paths = np.array(ds.paths, dtype=object)
-        pad = [None] * len(ds.deleted_content_guids)
-        st.variant_keys = [clean(v) for v in ds.content["variant_key"].tolist()] + pad
-        st.rendering_ids = [clean(v) for v in ds.content["rendering_id"].tolist()] + pad
-        st.bundle_ids = [c["bundle_id"] for c in st.content] + pad
+        st.variant_keys = per_usage_guid(ds, "variant_key")
+        st.rendering_ids = per_usage_guid(ds, "rendering_id")
+        st.bundle_ids = per_usage_guid(ds, "bundle_id")
         return st
 
     def visible_content(self, req: Request) -> list[int]:

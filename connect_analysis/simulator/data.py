@@ -31,8 +31,9 @@ Frames (timestamps are tz-aware UTC pandas Timestamps):
 
 Usage: `visits` and `shiny_sessions` are DataFrames built on demand (columns as in
 connect_analysis.schema) from the numpy logs `visit_log` / `shiny_log` (see usage.py).
-Usage guids are `usage_guids`: every content guid, then `deleted_content_guids` (usage of
-content since deleted).
+The logs index `usage_guids`, fixed at generation: every content guid, then
+`deleted_content_guids`. Dropping content rows later turns their usage into usage of
+deleted content, as on a real server.
 """
 
 from __future__ import annotations
@@ -69,15 +70,12 @@ class Dataset:
     deleted_content_guids: list[str]
     visit_log: UsageLog
     shiny_log: UsageLog
+    usage_guids: np.ndarray  # what usage logs' `content` indexes: content guids, then deleted ones
     visits_per_day: float = 0.0
     sessions_per_day: float = 0.0
     paths: list[str] = field(default_factory=lambda: list(API_PATHS))
 
     # -- views -----------------------------------------------------------------------
-
-    @property
-    def usage_guids(self) -> np.ndarray:
-        return np.array(self.content["guid"].tolist() + list(self.deleted_content_guids), dtype=object)
 
     @property
     def visits(self) -> pd.DataFrame:
@@ -111,8 +109,7 @@ class Dataset:
         })
 
     def _per_usage_guid(self) -> dict[str, np.ndarray]:
-        pad = [None] * len(self.deleted_content_guids)
-        return {k: np.array(self.content[k].tolist() + pad, dtype=object)
+        return {k: np.array(per_usage_guid(self, k), dtype=object)
                 for k in ("variant_key", "rendering_id", "bundle_id")}
 
     # -- edits -----------------------------------------------------------------------
@@ -151,27 +148,34 @@ def _user_guids(users: pd.DataFrame, idx: np.ndarray) -> np.ndarray:
     return table[np.where(idx == ANONYMOUS, len(users), idx)]
 
 
+def per_usage_guid(ds: Dataset, column: str, missing=None) -> list:
+    """A content column's value for each usage guid (`missing` for deleted content).
+    Matching by guid lets tests drop or reorder content rows."""
+    values = dict(zip(ds.content["guid"].tolist(), ds.content[column].tolist(), strict=True))
+    out = [values.get(g, missing) for g in ds.usage_guids]
+    return [None if isinstance(v, float) and v != v else v for v in out]
+
+
 def usage_model(ds: Dataset) -> dict:
     """Per usage guid popularity and traits, derived from the dataset and its seed alone
     (so `advance` continues the same popularity)."""
     rng = np.random.default_rng([ds.seed, 99])
-    n_content = len(ds.content)
-    n = n_content + len(ds.deleted_content_guids)
+    n = len(ds.usage_guids)
     # Zipf-like popularity over a seeded ranking of all usage guids.
     rank = rng.permutation(n)
     popularity = 1.0 / (rank + 1.0) ** 1.05
-    modes = np.array(ds.content["app_mode"].tolist() + ["deleted"] * (n - n_content), dtype=object)
-    deployed = np.array(ds.content["bundle_id"].notna().tolist() + [True] * (n - n_content))
+    modes = np.array(per_usage_guid(ds, "app_mode", "deleted"), dtype=object)
+    deployed = np.array([m == "deleted" or b is not None
+                         for m, b in zip(modes, per_usage_guid(ds, "bundle_id"), strict=True)])
     shiny = np.isin(modes, list(SHINY_MODES))
-    deleted_shiny = np.zeros(n, dtype=bool)
-    deleted_shiny[n_content:] = np.arange(n - n_content) % 4 == 0  # some deleted were Shiny
-    shiny |= deleted_shiny
+    shiny |= (modes == "deleted") & (np.arange(n) % 4 == 0)  # some deleted items were Shiny apps
     visit_w = np.where(deployed & ~shiny, popularity, 0.0)
     shiny_w = np.where(deployed & shiny, popularity, 0.0)
     year_ago = int(ds.now.timestamp()) - 365 * DAY_S
-    created = ds.content["created_time"].map(lambda t: int(t.timestamp())).to_numpy(dtype=np.int64)
-    born = np.concatenate([created, np.full(n - n_content, year_ago - 400 * DAY_S)])
-    access = np.array(ds.content["access_type"].tolist() + ["acl"] * (n - n_content), dtype=object)
+    created = dict(zip(ds.content["guid"].tolist(),
+                       (ds.content["created_time"].astype("int64") // 10**9).tolist(), strict=True))
+    born = np.array([created.get(g, year_ago - 400 * DAY_S) for g in ds.usage_guids], dtype=np.int64)
+    access = np.array(per_usage_guid(ds, "access_type", "acl"), dtype=object)
     api_like = np.isin(modes, ["api", "python-api", "python-fastapi", "tensorflow-saved-model"])
     user_rank = rng.permutation(max(len(ds.users), 1))
     user_w = 1.0 / (user_rank + 1.0) ** 0.7

@@ -21,6 +21,7 @@ from .usage import generate_log
 
 # name -> (users, content, visits per year, Shiny sessions per year, groups, deleted items)
 SCENARIOS = {
+    "tiny": (8, 12, 400, 80, 2, 1),  # a starting point for hand-edited test datasets
     "demo": (80, 150, 30_000, 6_000, 8, 6),
     "large": (5_200, 20_500, 2_100_000, 420_000, 300, 400),
 }
@@ -46,13 +47,15 @@ def generate_dataset(scenario: str = "demo", seed: int = 1, now: datetime | None
     tags, content_tags = _tags(rng, content, now_s)
     groups, members = _groups(rng, guid, users, n_groups)
     envs, env_runtimes = _environments(guid, now_s)
+    deleted = [guid() for _ in range(n_deleted)]
     ds = Dataset(
         scenario=scenario, seed=seed, now=now_ts, users=users, groups=groups,
         group_members=members, content=content, bundles=bundles, tags=tags,
         content_tags=content_tags, vanities=_vanities(rng, content), packages=_packages(rng, content),
         server_runtimes=_server_runtimes(), environments=envs, environment_runtimes=env_runtimes,
         runtime_caches=_caches(),
-        deleted_content_guids=[guid() for _ in range(n_deleted)],
+        deleted_content_guids=deleted,
+        usage_guids=np.array(content["guid"].tolist() + deleted, dtype=object),
         visit_log=None, shiny_log=None,  # type: ignore[arg-type]  (filled below)
         visits_per_day=n_visits / 365, sessions_per_day=n_sessions / 365,
     )

@@ -40,7 +40,8 @@ def _contents(req: Request) -> list[int] | None:
     if raw:
         wanted = [st.usage_index[g] for g in raw.split("|") if g in st.usage_index]
     if req.role == "publisher":
-        own = [st.usage_index[st.content[i]["guid"]] for i in st.owned.get(req.user["guid"], [])]
+        own = [st.usage_index[st.content[i]["guid"]] for i in st.owned.get(req.user["guid"], [])
+               if st.content[i]["guid"] in st.usage_index]
         wanted = own if wanted is None else [w for w in wanted if w in set(own)]
     return None if wanted is None else sorted(set(wanted))
 
