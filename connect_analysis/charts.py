@@ -119,10 +119,14 @@ def storage_growth(growth: pd.DataFrame, projection: pd.DataFrame | None = None,
         fig.add_scatter(name="projection", x=_months(projection), y=_gb(projection),
                         mode="lines", line=dict(color="#2166ac", dash="dash"),
                         hovertemplate="%{x}: %{y:.2f} GB (projected)<extra></extra>")
+    title = "Bundle storage over time"
     if recommended_bytes:
-        fig.add_hline(y=recommended_bytes / 1e9, line=dict(color="#d62728", dash="dot"),
-                      annotation_text=f"recommended capacity {recommended_bytes / 1e9:,.0f} GB")
-    fig.update_layout(title="Bundle storage over time", xaxis_title="month",
+        title += f" (recommended capacity: {recommended_bytes / 1e9:,.0f} GB)"
+        peak = max([0.0, *_gb(growth), *(_gb(projection) if projection is not None else [])])
+        if recommended_bytes / 1e9 <= 3 * peak:  # a far-off line would flatten the curve
+            fig.add_hline(y=recommended_bytes / 1e9, line=dict(color="#d62728", dash="dot"),
+                          annotation_text="recommended capacity")
+    fig.update_layout(title=title, xaxis_title="month",
                       yaxis_title="GB (10^9 bytes)", **_LAYOUT)
     return Chart(fig)
 

@@ -15,7 +15,7 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 
-BYTE_COLUMNS_SUFFIX = "bytes"  # columns whose name ends so are shown as GB/MB, sorted by bytes
+BYTES = "bytes"  # columns whose name holds this word are shown as GB/MB, sorted by bytes
 
 
 class Table:
@@ -83,7 +83,7 @@ def key_values(pairs: list[tuple[str, object]], *, caption: str | None = None) -
 
 
 def format_cell(column: str, value) -> tuple[str, str | None]:
-    """(display text, sort key or None) for one value. Bytes columns show GB/MB."""
+    """(display text, sort key or None) for one value. Columns named *bytes* show GB/MB."""
     if value is None or value is pd.NA or value is pd.NaT:
         return "", None
     if isinstance(value, float) and math.isnan(value):
@@ -97,12 +97,12 @@ def format_cell(column: str, value) -> tuple[str, str | None]:
     if isinstance(value, pd.Timedelta):
         return str(value), repr(value.total_seconds())
     if isinstance(value, Integral):
-        if column.endswith(BYTE_COLUMNS_SUFFIX):
+        if BYTES in column.lower():
             return human_bytes(int(value)), str(int(value))
         return f"{int(value):,}", str(int(value))
     if isinstance(value, Real):
         v = float(value)
-        if column.endswith(BYTE_COLUMNS_SUFFIX):
+        if BYTES in column.lower():
             return human_bytes(v), repr(v)
         return (f"{v:,.2f}" if abs(v) < 1e15 else repr(v)), repr(v)
     if isinstance(value, list | tuple | set):

@@ -110,3 +110,7 @@ def _has_user(name: str) -> bool:
     except KeyError:
         return False
     return True
+
+
+# --- the report, rendered once per session (test_report*, test_browser, test_demo, test_notebooks) --
+from report_fixtures import demo_report, hostile_report  # noqa: E402,F401

@@ -136,7 +136,8 @@ def _execute_one(nb: Path, out_dir: Path, parameters: dict, cwd: Path | None) ->
     except PapermillExecutionError as e:
         first = next((ln for ln in e.source.splitlines() if ln.strip()), "")
         raise ReportError(
-            f"notebook {nb.name} failed in cell {e.cell_index} ({first.strip()[:60]!r}): "
+            f"notebook {nb.name} failed in cell {e.cell_index}, In [{e.exec_count}] "
+            f"({first.strip()[:60]!r}): "
             f"{e.ename}: {_one_line(e.evalue)} (run record: {target})") from None
     except Exception as e:  # kernel died, could not start, unreadable notebook
         raise ReportError(f"notebook {nb.name} could not run: {type(e).__name__}: "

@@ -1,0 +1,172 @@
+"""The report command: analysis beside the report, the run record, escaping, secrets, failures."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from plotly.offline import get_plotlyjs
+from report_fixtures import CANARY_KEY, PREFLIGHT_DETAIL, REPO
+from report_snapshot import BOLD_TITLE, GUIDS, HOSTILE_OWNER, SCRIPT_TITLE, write_hostile_snapshot
+
+from connect_analysis.errors import ReportError
+from connect_analysis.report import notebooks_dir
+from connect_analysis.report.execute import execute_notebooks, notebook_paths
+
+NOTEBOOKS = [p.name for p in notebook_paths(notebooks_dir())]
+PARAMETER_NAMES = {"snapshot", "days", "top_n", "images", "must_keep", "preflight", "image_os"}
+
+
+def test_report_writes_html_analysis_and_run_record(hostile_report):
+    out = hostile_report.out
+    assert hostile_report.stdout.strip().splitlines()[-1] == str(out / "report.html")
+    for name in ("summary.json", "important-content.csv", "runtimes.csv", "image-coverage.csv",
+                 "storage-by-content.csv", "run-as.csv"):
+        assert (out / name).stat().st_size > 0, name
+    page = (out / "report.html").read_text()
+    for name in ("summary.json", "runtimes.csv", "run-as.csv"):
+        assert f'href="{name}"' in page
+    assert sorted(p.name for p in (out / "notebooks").glob("*.ipynb")) == NOTEBOOKS
+    for name in NOTEBOOKS:
+        nb = nbformat.read(out / "notebooks" / name, as_version=4)
+        assert nb.metadata.papermill.exception is None or nb.metadata.papermill.exception is False
+        assert sum(len(c.get("outputs", [])) for c in nb.cells) >= 2, name
+
+
+def test_report_options_reach_the_analysis_and_notebooks(hostile_report):
+    summary = json.loads((hostile_report.out / "summary.json").read_text())
+    picked = [c["guid"] for c in summary["important_content"]]
+    # --top 3: the three used items by events (15, 5, 1), then the must-keep one
+    assert picked == [GUIDS[0], GUIDS[1], GUIDS[2], GUIDS[4]]
+    nb = nbformat.read(hostile_report.out / "notebooks" / "01-overview.ipynb", as_version=4)
+    params = nb.metadata.papermill.parameters
+    assert params["top_n"] == 3 and params["must_keep"] == [GUIDS[4]]
+    page = (hostile_report.out / "report.html").read_text()
+    assert "grow the volume" in page  # the preflight file's rows are in the report
+
+
+def test_server_text_is_never_markup(hostile_report):
+    out = hostile_report.out
+    page = (out / "report.html").read_text()
+    outside_plotly = page.replace(get_plotlyjs(), "")
+    for raw in (SCRIPT_TITLE, "<b>bold</b>", HOSTILE_OWNER, "<i>cy</i>", "svc-<etl>",
+                PREFLIGHT_DETAIL, "/mnt/<shared>"):
+        assert raw not in page, raw
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in outside_plotly
+    # quotes are harmless in text; they may or may not be entities
+    assert any(f"{q}quoted{q} &lt;b&gt;bold&lt;/b&gt;" in outside_plotly
+               for q in ('"', "&quot;", "&#34;"))
+    # exactly the report's own scripts: plotly.js, one per chart, the table sorter
+    charts = outside_plotly.count('class="ca-chart"')
+    assert outside_plotly.count("<script") == 2 + charts
+    # the executed notebooks' HTML outputs are escaped too
+    for name in NOTEBOOKS:
+        text = (out / "notebooks" / name).read_text()
+        for raw in (SCRIPT_TITLE, "<b>bold</b>", HOSTILE_OWNER):
+            assert json.dumps(raw)[1:-1] not in text, (name, raw)
+
+
+def test_chart_labels_escape_plotly_markup(hostile_report):
+    nb = nbformat.read(hostile_report.out / "notebooks" / "03-important-content.ipynb", as_version=4)
+    figures = [o.data["application/vnd.plotly.v1+json"] for c in nb.cells
+               for o in c.get("outputs", []) if "application/vnd.plotly.v1+json" in o.get("data", {})]
+    assert len(figures) == 1
+    labels = figures[0]["data"][0]["y"]
+    assert "1. &lt;script&gt;alert(1)&lt;/script&gt;" in labels
+    assert "2. \"quoted\" &lt;b&gt;bold&lt;/b&gt;" in labels
+    assert BOLD_TITLE not in json.dumps(figures)
+
+
+def test_api_key_is_nowhere(hostile_report, demo_report):
+    for made in (hostile_report, demo_report):
+        assert CANARY_KEY not in made.stdout + made.stderr
+        files = [p for p in made.out.rglob("*") if p.is_file()]
+        assert len(files) > 10
+        for path in files:
+            assert CANARY_KEY.encode() not in path.read_bytes(), path
+        for nb_path in (made.out / "notebooks").glob("*.ipynb"):
+            params = nbformat.read(nb_path, as_version=4).metadata.papermill.parameters
+            assert set(params) <= PARAMETER_NAMES, nb_path.name
+
+
+def _notebook(path: Path, cells: list[str]) -> Path:
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('snapshot: str = ""  # where')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params] + [nbformat.v4.new_code_cell(src) for src in cells]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+def test_a_failing_notebook_is_named_with_its_cell_and_kept(tmp_path):
+    good = _notebook(tmp_path / "01-good.ipynb", ["print(snapshot)"])
+    bad = _notebook(tmp_path / "02-bad.ipynb", ["x = 1", "raise ValueError('no such runtime')"])
+    out = tmp_path / "out"
+    with pytest.raises(ReportError) as err:
+        execute_notebooks([good, bad], out, {"snapshot": "/data/snap", "top_n": 5})
+    message = str(err.value)
+    assert "02-bad.ipynb" in message and "cell 3" in message
+    assert "ValueError: no such runtime" in message and "\n" not in message
+    kept = nbformat.read(out / "02-bad.ipynb", as_version=4)
+    errors = [c for c in kept.cells if any(o.output_type == "error" for o in c.get("outputs", []))]
+    assert [c.source for c in errors] == ["raise ValueError('no such runtime')"]
+    ran = nbformat.read(out / "01-good.ipynb", as_version=4)
+    assert ran.cells[2].outputs[0].text == "/data/snap\n"  # given only what it declares
+    assert ran.metadata.papermill.parameters == {"snapshot": "/data/snap"}
+
+
+def test_kernel_is_this_python_without_the_key(tmp_path, monkeypatch):
+    monkeypatch.setenv("CONNECT_API_KEY", CANARY_KEY)
+    monkeypatch.setenv("CONNECT_SERVER", "http://127.0.0.1:9")
+    nb = _notebook(tmp_path / "01-env.ipynb", [
+        "import os, sys; print(sys.executable); "
+        "print(os.environ.get('CONNECT_API_KEY'), os.environ.get('CONNECT_SERVER'))"])
+    execute_notebooks([nb], tmp_path / "out", {})
+    text = nbformat.read(tmp_path / "out" / "01-env.ipynb", as_version=4).cells[1].outputs[0].text
+    assert text.splitlines() == [sys.executable, "None None"]
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "connect_analysis.cli", *args],
+                          capture_output=True, text=True, timeout=120, cwd=REPO)
+
+
+@pytest.mark.parametrize("extra, expected", [
+    ([], "is not a snapshot directory"),
+    (["--must-keep", "not-a-guid"], "not a content GUID"),
+    (["--images", "/nonexistent/images.yaml"], "no such file"),
+])
+def test_bad_input_is_one_line(tmp_path, extra, expected):
+    snapshot = tmp_path / "missing" if not extra else write_hostile_snapshot(tmp_path / "snap")
+    proc = _cli("report", "--snapshot", str(snapshot), "--out", str(tmp_path / "out"), *extra)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("error: ") and expected in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+    assert not (tmp_path / "out" / "report.html").exists()
+
+
+def test_html_loads_nothing_from_another_host(demo_report):
+    page = (demo_report.out / "report.html").read_text()
+    assert page.count(get_plotlyjs()) == 1  # plotly.js embedded once
+    rest = page.replace(get_plotlyjs(), "")
+    assert not re.search(r"""(src|href|action)\s*=\s*["']?\s*(https?:)?//""", rest, re.I)
+    assert not re.search(r"<link\b|@import|url\(\s*['\"]?(https?:)?//", rest, re.I)
+    assert "cdn." not in rest and "fonts.googleapis" not in rest
+
+
+@pytest.mark.browser
+def test_pdf_is_printed_from_the_html(hostile_report, tmp_path):
+    from connect_analysis.report.pdf import find_browser, render_pdf
+
+    if find_browser() is None:
+        pytest.skip("no chromium: run `make system-deps`")
+    pdf = render_pdf(hostile_report.out / "report.html", tmp_path / "report.pdf")
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF-") and len(data) > 20_000
+    assert not list(tmp_path.glob(".*.tmp"))
