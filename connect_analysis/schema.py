@@ -152,6 +152,10 @@ def _cast(col: pd.Series, dtype: str) -> pd.Series:
         return pd.to_numeric(col, errors="coerce").astype(INT)
     if dtype == FLOAT:
         return pd.to_numeric(col, errors="coerce").astype(FLOAT)
+    if isinstance(col.dtype, pd.StringDtype):
+        # Already strings (e.g. read back from Parquet): a cheap cast, no per-value Python
+        # call; it matters for tables of tens of millions of rows.
+        return col.astype(STR)
     return col.map(lambda v: v if isinstance(v, str) else str(v), na_action="ignore").astype(STR)
 
 

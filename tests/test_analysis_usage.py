@@ -61,3 +61,13 @@ def test_empty_tables():
     assert totals == {"visits": 0, "shiny_sessions": 0, "events": 0, "unique_viewers": 0,
                       "events_for_deleted_content": 0, "open_shiny_sessions": 0, "shiny_session_hours": 0.0}
     assert per["events"].sum() == 0 and per["last_visit"].isna().all()
+
+
+def test_chunked_passes_give_the_same_answers(monkeypatch):
+    import connect_analysis.analysis.usage as usage
+
+    whole_per, whole_totals = _run()
+    monkeypatch.setattr(usage, "CHUNK_ROWS", 3)  # many chunks, users and content split across them
+    per, totals = _run()
+    assert totals == whole_totals
+    pd.testing.assert_frame_equal(per, whole_per)

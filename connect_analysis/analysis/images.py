@@ -29,7 +29,7 @@ import yaml
 
 from ..errors import AnalysisError
 from .runtimes import LANGUAGES, VERSION_COLUMN, deployed
-from .versions import VERSION_MATCHING, best_match, match_key, sort_versions
+from .versions import VERSION_MATCHING, best_match, sort_versions
 
 POSIT = "posit"
 SERVER = "server"
@@ -201,7 +201,7 @@ def _can_run(content: pd.DataFrame, needs: list[dict], images: list[dict], rule:
     for i, need in enumerate(needs):
         if not need:
             continue
-        key = tuple((lg, match_key(v, rule)) for lg, v in sorted(need.items()))
+        key = tuple(sorted(need.items()))
         if key not in memo:
             memo[key] = [k for k, img in enumerate(images)
                          if img["matching"] != "none" and _versions_ok(need, img, rule)]

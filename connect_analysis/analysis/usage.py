@@ -33,6 +33,9 @@ class Window:
     end: pd.Timestamp | None
 
 
+CHUNK_ROWS = 1_000_000  # rows per pass: bounds the temporary arrays on very large tables
+
+
 def usage_by_content(content_guids: pd.Series, visits: pd.DataFrame, sessions: pd.DataFrame,
                      window: Window) -> tuple[pd.DataFrame, dict]:
     """Per content item (one row per content_guids entry, same order) and in total.
@@ -42,87 +45,120 @@ def usage_by_content(content_guids: pd.Series, visits: pd.DataFrame, sessions: p
     totals: visits, shiny_sessions, events, unique_viewers, events_for_deleted_content,
     open_shiny_sessions, shiny_session_hours.
     """
-    n = len(content_guids)
-    index = pd.Index(content_guids.astype("string"))
+    acc = _Accumulator(pd.Index(content_guids.astype("string")))
     start_ns = _ns(window.start, np.iinfo(np.int64).min)
     end_ns = _ns(window.end, np.iinfo(np.int64).max)
-
     v_time = _times_ns(visits["time"])
-    v_mask = (v_time != NAT) & (v_time >= start_ns) & (v_time <= end_ns)
-    v_content = index.get_indexer(visits["content_guid"])[v_mask]
-    v_time = v_time[v_mask]
-
     s_start = _times_ns(sessions["started"])
-    s_end_raw = _times_ns(sessions["ended"])
-    s_open = sessions["ended"].isna().to_numpy()
-    s_mask = (s_start != NAT) & (s_start <= end_ns) & (s_open | (s_end_raw >= start_ns))
-    s_content = index.get_indexer(sessions["content_guid"])[s_mask]
-    s_start, s_end_raw, s_open = s_start[s_mask], s_end_raw[s_mask], s_open[s_mask]
+    # Open sessions run to the window end; with no end, to the latest event.
+    last_ns = end_ns if window.end is not None else max(
+        int(np.max(v_time, where=v_time != NAT, initial=0)), int(np.max(s_start, where=s_start != NAT, initial=0)))
 
-    # Session hours: overlap with the window; an open session runs to the window end.
-    last_ns = end_ns if window.end is not None else (
-        int(max(v_time.max(initial=0), s_start.max(initial=0))))
-    s_end = np.where(s_open, last_ns, s_end_raw)
-    overlap = np.minimum(s_end, end_ns) - np.maximum(s_start, start_ns)
-    hours = np.clip(overlap, 0, None) / NS_PER_HOUR
+    visit_counts = np.zeros(acc.n, dtype=np.int64)
+    n_visits = 0
+    for rows in _chunks(len(visits)):
+        t = v_time[rows]
+        inside = (t != NAT) & (t >= start_ns) & (t <= end_ns)
+        content = acc.add(visits["content_guid"].iloc[rows], visits["user_guid"].iloc[rows], inside, t)
+        visit_counts += np.bincount(content[inside & (content >= 0)], minlength=acc.n)
+        n_visits += int(inside.sum())
 
-    users = pd.concat([visits["user_guid"][v_mask], sessions["user_guid"][s_mask]], ignore_index=True)
-    user_codes, uniques = pd.factorize(users, use_na_sentinel=True)
-    n_users = max(len(uniques), 1)
+    s_end_all = _times_ns(sessions["ended"])
+    session_counts = np.zeros(acc.n, dtype=np.int64)
+    session_hours = np.zeros(acc.n, dtype=np.float64)
+    n_sessions = n_open = 0
+    total_hours = 0.0
+    for rows in _chunks(len(sessions)):
+        started, ended = s_start[rows], s_end_all[rows]
+        is_open = ended == NAT
+        inside = (started != NAT) & (started <= end_ns) & (is_open | (ended >= start_ns))
+        content = acc.add(sessions["content_guid"].iloc[rows], sessions["user_guid"].iloc[rows], inside, started)
+        overlap = np.minimum(np.where(is_open, last_ns, ended), end_ns) - np.maximum(started, start_ns)
+        hours = np.where(inside, np.clip(overlap, 0, None) / NS_PER_HOUR, 0.0)
+        known = inside & (content >= 0)
+        session_counts += np.bincount(content[known], minlength=acc.n)
+        session_hours += np.bincount(content[known], weights=hours[known], minlength=acc.n)
+        n_sessions += int(inside.sum())
+        n_open += int((inside & is_open).sum())
+        total_hours += float(hours.sum())
 
-    per = pd.DataFrame({
-        "visits": _count(v_content, n),
-        "shiny_sessions": _count(s_content, n),
-    })
+    per = pd.DataFrame({"visits": visit_counts, "shiny_sessions": session_counts})
     per["events"] = per["visits"] + per["shiny_sessions"]
-    content_codes = np.concatenate([v_content, s_content])
-    known = (content_codes >= 0) & (user_codes >= 0)
-    pairs = np.unique(content_codes[known].astype(np.int64) * n_users + user_codes[known])
-    per["unique_viewers"] = np.bincount(pairs // n_users, minlength=n).astype(np.int64)
-    per["shiny_session_hours"] = np.bincount(s_content[s_content >= 0], weights=hours[s_content >= 0],
-                                             minlength=n)
-    per["last_visit"] = _last_time(content_codes, np.concatenate([v_time, s_start]), n)
-
+    per["unique_viewers"] = acc.unique_viewers()
+    per["shiny_session_hours"] = session_hours
+    per["last_visit"] = pd.Series(acc.last.view("datetime64[ns]")).dt.tz_localize("UTC")
     totals = {
-        "visits": int(len(v_content)),
-        "shiny_sessions": int(len(s_content)),
-        "events": int(len(v_content) + len(s_content)),
-        "unique_viewers": int(len(uniques)),
-        "events_for_deleted_content": int((v_content < 0).sum() + (s_content < 0).sum()),
-        "open_shiny_sessions": int(s_open.sum()),
-        "shiny_session_hours": float(hours.sum()),
+        "visits": n_visits,
+        "shiny_sessions": n_sessions,
+        "events": n_visits + n_sessions,
+        "unique_viewers": len(acc.users_seen),
+        "events_for_deleted_content": acc.deleted,
+        "open_shiny_sessions": n_open,
+        "shiny_session_hours": total_hours,
     }
     return per, totals
 
 
-def _count(codes: np.ndarray, n: int) -> np.ndarray:
-    return np.bincount(codes[codes >= 0], minlength=n).astype(np.int64)
+class _Accumulator:
+    """Per-content facts gathered chunk by chunk over both usage tables."""
+
+    def __init__(self, index: pd.Index):
+        self.index = index
+        self.n = len(index)
+        self.user_codes: dict[str, int] = {}  # user_guid -> code, shared by both tables
+        self.users_seen: set[int] = set()
+        self.pairs: list[np.ndarray] = []  # distinct (content << 32 | user) keys per chunk
+        self.last = np.full(self.n, NAT, dtype=np.int64)
+        self.deleted = 0
+
+    def add(self, content_guid: pd.Series, user_guid: pd.Series, inside: np.ndarray,
+            times: np.ndarray) -> np.ndarray:
+        """Record one chunk's in-window rows; return its content positions (-1: not in content)."""
+        content = _codes_in(content_guid, self.index)
+        users = self._users(user_guid)
+        self.deleted += int((inside & (content < 0)).sum())
+        self.users_seen.update(np.flatnonzero(np.bincount(users[inside & (users >= 0)])).tolist())
+        known = inside & (content >= 0)
+        np.maximum.at(self.last, content[known], times[known])
+        both = known & (users >= 0)
+        self.pairs.append(_distinct((content[both].astype(np.int64) << 32) | users[both]))
+        return content
+
+    def _users(self, user_guid: pd.Series) -> np.ndarray:
+        codes, uniques = pd.factorize(user_guid, use_na_sentinel=True)
+        lookup = [self.user_codes.setdefault(u, len(self.user_codes)) for u in uniques.astype(object)]
+        return np.append(np.asarray(lookup, dtype=np.int64), -1)[codes]
+
+    def unique_viewers(self) -> np.ndarray:
+        """Distinct non-null users per content position."""
+        pairs = _distinct(np.concatenate(self.pairs)) if self.pairs else np.empty(0, np.int64)
+        return np.bincount(pairs >> 32, minlength=self.n).astype(np.int64)
 
 
-def _last_time(codes: np.ndarray, times_ns: np.ndarray, n: int) -> pd.Series:
-    """Latest event time per content code, NaT when none."""
-    last = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
-    ok = codes >= 0
-    _max_by_sort(last, codes[ok], times_ns[ok])
-    out = pd.Series(pd.to_datetime(last, utc=True, unit="ns"))
-    out[last == np.iinfo(np.int64).min] = pd.NaT
-    return out.astype("datetime64[ns, UTC]")
+def _chunks(n: int):
+    for start in range(0, n, CHUNK_ROWS):
+        yield slice(start, min(n, start + CHUNK_ROWS))
 
 
-def _max_by_sort(last: np.ndarray, codes: np.ndarray, times: np.ndarray) -> None:
-    # np.maximum.at is slow on millions of rows; sort by (code, time), take each group's last.
-    if not len(codes):
-        return
-    order = np.lexsort((times, codes))
-    codes, times = codes[order], times[order]
-    ends = np.flatnonzero(np.append(codes[1:] != codes[:-1], True))
-    last[codes[ends]] = times[ends]
+def _codes_in(col: pd.Series, index: pd.Index) -> np.ndarray:
+    """Position of each value in index (-1: absent or null), as int32; factorized first,
+    because looking up millions of strings one by one is slow and few are distinct."""
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    positions = np.append(index.get_indexer(uniques), -1).astype(np.int32)  # code -1 picks the last
+    return positions[codes]
+
+
+def _distinct(keys: np.ndarray) -> np.ndarray:
+    # Sort-based: numpy's hash-based np.unique is far slower on tens of millions of int64.
+    keys = np.sort(keys)
+    return keys[np.concatenate(([True], keys[1:] != keys[:-1]))] if len(keys) else keys
 
 
 def _times_ns(col: pd.Series) -> np.ndarray:
     """Timestamps as int64 UTC nanoseconds; NaT becomes NAT."""
-    values = pd.to_datetime(col, utc=True).astype("datetime64[ns, UTC]")
-    return values.to_numpy(dtype="datetime64[ns]", na_value=np.datetime64("NaT")).view(np.int64)
+    if col.dtype != "datetime64[ns, UTC]":
+        col = pd.to_datetime(col, utc=True).astype("datetime64[ns, UTC]")
+    return col.array.asi8  # a view, no copy
 
 
 def _ns(ts: pd.Timestamp | None, default: int) -> int:
