@@ -10,7 +10,7 @@ import shutil
 import subprocess
 import sys
 import tomllib
-from pathlib import Path
+from html.parser import HTMLParser
 
 import pytest
 
@@ -84,6 +84,22 @@ def test_render_on_connect_needs_the_injected_variables(monkeypatch):
         render_on_connect()
 
 
+class _IframeParser(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.frames = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "iframe":
+            self.frames.append(dict(attrs))
+
+
+def _iframes(page: str) -> list[dict]:
+    parser = _IframeParser()
+    parser.feed(page)
+    return parser.frames
+
+
 # --- the entry point in a clean environment, as Connect renders it --------------------------------
 
 
@@ -131,13 +147,15 @@ def test_entry_point_renders_in_a_clean_environment(bundle, clean_venv, simulato
                            "--output", "rendered"],
                           cwd=work, env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
-    rendered = (work / "rendered.html").read_text()
-    assert '<iframe title="Connect migration report" srcdoc="' in rendered
+    frames = _iframes((work / "rendered.html").read_text())
+    assert [f["title"] for f in frames] == ["Connect migration report"]
     report = (work / "report-output" / "report.html").read_text()
-    assert "plotly" in report.lower()
+    assert frames[0]["srcdoc"] == report  # the whole report, escaped once, shown in the page
+    assert "plotly" in report.lower() and simulator.url.split("//")[1] in report
     assert (work / "snapshot" / "manifest.json").is_file()
     manifest = json.loads((work / "snapshot" / "manifest.json").read_text())
-    assert manifest["server_url"].rstrip("/") == simulator.url.rstrip("/")
+    assert manifest["server"].rstrip("/") == simulator.url.rstrip("/")  # from CONNECT_SERVER
+    assert manifest["key_role"] == "administrator"  # with the key from CONNECT_API_KEY
     for path in work.rglob("*"):
         if path.is_file():
             assert KEY.encode() not in path.read_bytes(), path
