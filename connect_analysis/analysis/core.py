@@ -89,7 +89,9 @@ def analyze(snapshot, *, images=None, must_keep_guids=(), must_keep_tags=(), top
     by_content = storage_by_content(content_storage_table(snapshot.content_storage, snapshot.bundles), content)
     storage = storage_summary(by_content, current_use_bytes)
     growth = storage_growth(snapshot.bundles)
-    projection, projection_basis = storage_projection(storage["current_use_bytes"], growth, now)
+    # Growth needs per-bundle history, which 2026.06+ fetches may lack: kept out of the summary
+    # so every Connect version gives the same summary.
+    projection, _ = storage_projection(storage["current_use_bytes"], growth, now)
 
     estimate = downtime_estimate(content, storage["bundle_count"], storage["bundle_bytes_total"])
     by_app_mode = counts_by_app_mode(content, by_content)
@@ -130,7 +132,7 @@ def analyze(snapshot, *, images=None, must_keep_guids=(), must_keep_tags=(), top
         "must_keep_not_found": not_found,
         "warm_list": [{"language": r.language, "version": r.version, "image": r.image,
                        "content_count": r.content_count} for r in warm.itertuples(index=False)],
-        "storage": storage | {"projection_basis": projection_basis},
+        "storage": storage,
         "run_as": run_as_summary(content),
         "downtime": estimate,
         "users": users_summary(snapshot.users),

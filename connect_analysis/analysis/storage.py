@@ -20,7 +20,8 @@ PROJECTION_MONTHS = 12
 BY_CONTENT_COLUMNS = ["guid", "title", "owner", "app_mode", "bundle_count", "bytes_total",
                       "bytes_active", "bytes_inactive", "share_of_total"]
 GROWTH_COLUMNS = ["month", "bundles_added", "bytes_added", "bytes_cumulative"]
-PROJECTION_COLUMNS = ["month", "projected_bytes", "recommended_bytes"]
+PROJECTION_COLUMNS = ["month", "projected_bytes", "recommended_bytes", "monthly_growth_bytes",
+                      "months_of_history"]
 
 
 def recommended_capacity_bytes(current_use_bytes: int) -> int:
@@ -120,6 +121,8 @@ def storage_projection(current_use_bytes: int, growth: pd.DataFrame, start: pd.T
     for k in range(months):
         projected = int(current_use_bytes) + monthly * (k + 1)
         rows.append({"month": str(first + k), "projected_bytes": projected,
-                     "recommended_bytes": recommended_capacity_bytes(projected)})
+                     "recommended_bytes": recommended_capacity_bytes(projected),
+                     "monthly_growth_bytes": monthly, "months_of_history": int(len(recent))})
     return pd.DataFrame(rows, columns=PROJECTION_COLUMNS).astype(
-        {"month": "string", "projected_bytes": "int64", "recommended_bytes": "int64"}), basis
+        {"month": "string", "projected_bytes": "int64", "recommended_bytes": "int64",
+         "monthly_growth_bytes": "int64", "months_of_history": "int64"}), basis
