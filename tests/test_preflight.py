@@ -366,6 +366,31 @@ def test_connect_expired_licence_fails():
     assert not result.ok and "licence has expired" in result.detail
 
 
+class Redirecting(_Quiet):
+    """Sends every request to another host; the check must not follow (nor carry the key)."""
+
+    def do_GET(self):
+        self.send_response(302)
+        self.send_header("Location", "http://localhost:9/elsewhere")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+def test_connect_redirect_is_reported_not_followed():
+    with http_server(Redirecting) as url:
+        result = check_connect(url, api_key="k")
+    assert not result.ok
+    assert result.detail == "/__ping__ redirects to http://localhost:9/elsewhere"
+    assert "redirects to" in result.fix
+
+
+@pytest.mark.parametrize("url", ["ftp://connect.example", "http://user:pw@127.0.0.1:1"])
+def test_connect_bad_url_is_a_result_without_credentials(url):
+    result = check_connect(url)
+    assert not result.ok and result.detail.startswith("not a usable server URL")
+    assert "pw" not in result.target + result.detail
+
+
 def test_connect_unreachable_is_a_result():
     result = check_connect(f"http://127.0.0.1:{closed_port()}")
     assert not result.ok and result.detail == "/__ping__: cannot connect"

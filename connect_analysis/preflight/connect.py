@@ -2,11 +2,14 @@
 
 `/__api__/server_settings` gives the version; with CONNECT_API_KEY set, `/__api__/v1/user`
 shows whose key it is. Redirects are not followed, so the key never travels elsewhere.
+This check reads raw statuses, one request each, without a key when none is set, so it
+does not use connect_analysis.client (which retries for minutes and requires a key).
 """
 
 from __future__ import annotations
 
 import os
+import re
 
 import requests
 
@@ -17,11 +20,13 @@ TIMEOUT_S = 10
 
 def check_connect(server: str, api_key: str | None = None) -> CheckResult:
     """Check a Connect server. api_key (from CONNECT_API_KEY) is optional. Never raises."""
-    base = server.strip().rstrip("/")
-    if base.endswith("/__api__"):
-        base = base[: -len("/__api__")]
-    if not base.startswith(("http://", "https://")):
-        return CheckResult("connect", server, False, "not an http(s) URL",
+    from ..client import normalize_server
+    from ..errors import ConfigError
+
+    try:
+        base = normalize_server(server)
+    except ConfigError as e:
+        return CheckResult("connect", _without_credentials(server), False, f"not a usable server URL: {e}",
                            "give the server's URL, e.g. https://connect.example.com")
     with requests.Session() as session:
         session.verify = _tls_verify()
@@ -36,6 +41,11 @@ def check_connect(server: str, api_key: str | None = None) -> CheckResult:
     if not api_key:
         found.append("CONNECT_API_KEY not set: the key was not checked")
     return CheckResult("connect", base, True, "; ".join(found))
+
+
+def _without_credentials(url: str) -> str:
+    """The URL as given, with any user:password@ part masked."""
+    return re.sub(r"(//)[^/@]*@", r"\1***@", url)
 
 
 def _tls_verify():
