@@ -143,3 +143,44 @@ def test_cli_analyze_bad_input_is_one_line(tmp_path, args, message):
     assert p.returncode == 1
     assert message in p.stderr and len(p.stderr.strip().splitlines()) == 1
     assert "Traceback" not in p.stderr
+
+
+def _readme_section():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    start = text.index("## Analysis: summary.json and CSVs")
+    return text[start:text.index("\n## ", start + 1)]
+
+
+def test_readme_documents_every_summary_key_and_csv_column(tmp_path):
+    section = _readme_section()
+    r = analyze(small_snapshot(), top_n=2)
+    own = [k for k in r.summary if k not in ("packages", "system_requirements", "package_gaps")]
+    for key in own:
+        assert f"`{key}" in section, key
+    for block in ("content", "usage", "storage", "downtime", "images"):
+        for key in r.summary[block]:
+            assert key in section, f"{block}.{key}"
+    for key in r.summary["license"]:
+        assert f"`{key}`" in section, f"license.{key}"
+    out = write_analysis(r, tmp_path / "out")
+    for path in out.glob("*.csv"):
+        if path.name in r.extra_tables:
+            continue
+        assert f"`{path.name}`" in section, path.name
+        with open(path, newline="") as f:
+            for column in next(csv.reader(f)):
+                assert f"`{column}`" in section, f"{path.name}: {column}"
+
+
+def test_an_empty_snapshot_analyses_to_zeros(tmp_path):
+    from connect_analysis.snapshot import Snapshot
+
+    r = analyze(Snapshot(manifest={}, server_settings={}))
+    s = r.summary
+    assert s["content"]["total"] == 0 and s["usage"]["visits"] == 0 and s["important_content"] == []
+    assert s["storage"]["recommended_bytes"] == 100 * 10**9 and s["license"] is None
+    assert s["window"] == {"start": None, "end": None} and s["server"] == {"url": None, "version": None}
+    write_analysis(r, tmp_path / "out")
+    assert (tmp_path / "out" / "important-content.csv").read_text().startswith("position,usage_rank,guid")
