@@ -76,10 +76,12 @@ def important_content(content: pd.DataFrame, per: pd.DataFrame, content_tags: pd
             "image": None, "reason": "; ".join(dict.fromkeys(reasons[p])),
         })
     out = pd.DataFrame(rows, columns=IMPORTANT_COLUMNS)
-    return out.astype({"position": "int64", "usage_rank": "Int64", "visits": "int64",
+    text = ["guid", "title", "owner", "app_mode", "content_url", "vanity_url", "runtimes", "r_version",
+            "py_version", "quarto_version", "image", "reason"]
+    return out.astype({c: "string" for c in text} | {"position": "int64", "usage_rank": "Int64", "visits": "int64",
                        "shiny_sessions": "int64", "events": "int64", "unique_viewers": "int64",
                        "shiny_session_hours": "float64", "last_visit": "datetime64[ns, UTC]",
-                       "last_deployed": "datetime64[ns, UTC]", "image": "string"}), not_found
+                       "last_deployed": "datetime64[ns, UTC]"}), not_found
 
 
 def vanity_urls(content: pd.DataFrame, vanities: pd.DataFrame, server_url: str | None) -> pd.Series:
