@@ -21,7 +21,9 @@ _CONFIG = {"displaylogo": False, "responsive": True}
 
 def plain(text) -> str:
     """Server text made safe for plotly's pseudo-HTML: &, < and > become entities."""
-    return "" if text is None or text is pd.NA else html.escape(str(text), quote=False)
+    if text is None or (not isinstance(text, str) and pd.isna(text)):
+        return ""
+    return html.escape(str(text), quote=False)
 
 
 class Chart:

@@ -1,0 +1,59 @@
+"""Time per stage of the report on the demo snapshot: analyse, execute (papermill), render.
+
+    .venv/bin/python bench/bench_report.py [--runs 3] [--pdf] [--dir DIR]
+
+The demo snapshot is fetched once from the in-process simulator (timed separately as
+"fetch"); each run then builds the whole report from it with the built-in renderer.
+Target: the whole report (analyse + execute + render) in <= 60 s on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from connect_analysis.demo import make_demo_snapshot  # noqa: E402
+from connect_analysis.report import build_report  # noqa: E402
+
+TARGET_S = 60.0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--pdf", action="store_true", help="also time printing report.pdf")
+    ap.add_argument("--dir", default=None, help="work directory (default: a temporary one)")
+    args = ap.parse_args()
+    work = Path(args.dir or tempfile.mkdtemp(prefix="bench-report-"))
+
+    t0 = time.perf_counter()
+    snapshot = make_demo_snapshot(work / "snapshot")
+    fetch_s = time.perf_counter() - t0
+    print(f"cpus: {os.cpu_count()}  fetch (simulator -> snapshot): {fetch_s:.1f} s")
+
+    stages: dict[str, list[float]] = {}
+    for i in range(args.runs):
+        t0 = time.perf_counter()
+        made = build_report(snapshot, work / f"out-{i}", pdf=args.pdf, quarto="")
+        total = time.perf_counter() - t0
+        for stage, s in made.seconds.items():
+            stages.setdefault(stage, []).append(s)
+        stages.setdefault("total", []).append(total)
+        size = made.html.stat().st_size / 1e6
+        print(f"run {i + 1}: " + "  ".join(f"{k} {v:.1f} s" for k, v in made.seconds.items())
+              + f"  total {total:.1f} s  report.html {size:.1f} MB")
+    print("median: " + "  ".join(f"{k} {statistics.median(v):.1f} s" for k, v in stages.items()))
+    ok = statistics.median(stages["total"]) <= TARGET_S
+    print(f"target <= {TARGET_S:.0f} s: {'met' if ok else 'MISSED'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

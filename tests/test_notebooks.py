@@ -1,0 +1,131 @@
+"""The notebooks: papermill's parameters contract, thin cells, the README's table, defaults."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import shutil
+
+import nbformat
+import papermill
+import pytest
+from report_fixtures import REPO
+
+from connect_analysis.errors import ConfigError, SnapshotError
+from connect_analysis.report import notebooks_dir
+from connect_analysis.report.execute import (
+    ThisPythonKernelManager,
+    notebook_parameters,
+    notebook_paths,
+)
+from connect_analysis.report.notebook import DEMO_SNAPSHOT, check_parameters, open_snapshot
+
+NOTEBOOKS = notebook_paths(notebooks_dir())
+COMMON = ["snapshot", "days", "top_n", "images", "must_keep"]
+
+
+def test_notebooks_are_named_in_order():
+    names = [p.stem for p in NOTEBOOKS]
+    assert names[:5] == ["01-overview", "02-runtimes-and-images", "03-important-content",
+                         "04-storage-and-downtime", "05-license-and-preflight"]
+    assert all(re.fullmatch(r"\d\d-[a-z0-9]+(-[a-z0-9]+)*", n) for n in names)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_parameters_cell_then_a_cell_that_derives_and_validates(path):
+    nb = nbformat.read(path, as_version=4)
+    tagged = [i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1
+    params = notebook_parameters(path)  # raises unless every line is `name: type = literal`
+    assert [p.name for p in params][:5] == COMMON
+    assert all(p.meaning for p in params)
+    assert "ca.prepare(" in nb.cells[tagged[0] + 1].source
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_cells_are_thin_and_committed_clean(path):
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        assert cell.outputs == [] and cell.execution_count is None
+        tree = ast.parse(cell.source)
+        banned = (ast.FunctionDef, ast.ClassDef, ast.Lambda, ast.For, ast.While)
+        assert not any(isinstance(n, banned) for n in ast.walk(tree)), cell.source
+        assert len(cell.source.splitlines()) <= 8, cell.source
+
+
+def _readme_parameters() -> set[tuple]:
+    text = (REPO / "README.md").read_text()
+    section = text.split("## Notebooks and the report", 1)[1].split("\n## ", 1)[0]
+    rows = set()
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 5 or not line.startswith("| `"):
+            continue
+        notebook, name, type_, default, meaning = (c.strip("`") if i < 4 else c
+                                                   for i, c in enumerate(cells))
+        rows.add((notebook, name, type_, json.dumps(ast.literal_eval(default)), meaning))
+    return rows
+
+
+def test_readme_documents_every_parameter_exactly():
+    documented = _readme_parameters()
+    actual = {(p.stem, q.name, q.type, json.dumps(q.default), q.meaning)
+              for p in NOTEBOOKS for q in notebook_parameters(p)}
+    assert documented == actual
+
+
+def test_check_parameters_names_the_bad_one(tmp_path):
+    ok = check_parameters(snapshot="snap", top_n=5, must_keep=["0" * 8 + "-aaaa-bbbb-cccc-" + "1" * 12])
+    assert ok["top_n"] == 5 and ok["images"] is None
+    for bad, word in (({"top_n": 0}, "top_n"), ({"days": True}, "days"),
+                      ({"must_keep": ["x"]}, "must_keep"), ({"must_keep": "abc"}, "must_keep"),
+                      ({"images": str(tmp_path / "none.yaml")}, "images"),
+                      ({"preflight": str(tmp_path / "none.json")}, "preflight")):
+        with pytest.raises(ConfigError, match=word):
+            check_parameters(snapshot="snap", **bad)
+    assert check_parameters(snapshot="snap", images="server")["images"] == "server"
+
+
+def test_missing_snapshot_elsewhere_is_an_error(tmp_path, monkeypatch):
+    monkeypatch.delenv("CONNECT_SERVER", raising=False)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SnapshotError):
+        open_snapshot(tmp_path / "not-here")
+    assert not (tmp_path / "not-here").exists()
+
+
+def test_default_snapshot_is_made_from_the_demo(tmp_path, monkeypatch):
+    monkeypatch.delenv("CONNECT_SERVER", raising=False)
+    (tmp_path / "notebooks").mkdir()
+    monkeypatch.chdir(tmp_path / "notebooks")  # where Jupyter runs a notebook from
+    snap = open_snapshot(DEMO_SNAPSHOT)
+    assert (tmp_path / "demo-output" / "snapshot" / "manifest.json").exists()
+    assert len(snap.content) > 50 and len(snap.bundles) > len(snap.content)
+
+
+def test_missing_snapshot_is_fetched_from_connect_server(tmp_path, monkeypatch):
+    from connect_analysis.simulator import start_simulator
+
+    with start_simulator(scenario="demo", api_key="nb-test-key", seed=3, port=0) as sim:
+        monkeypatch.setenv("CONNECT_SERVER", sim.url)
+        monkeypatch.setenv("CONNECT_API_KEY", "nb-test-key")
+        snap = open_snapshot(tmp_path / "fetched", days=30)
+    assert snap.manifest["server"] == sim.url or sim.url in json.dumps(snap.manifest)
+    assert len(snap.content) > 50
+
+
+def test_notebook_runs_with_no_arguments_against_the_demo_snapshot(demo_report, tmp_path):
+    # demo_report.out is ROOT/demo-output, so from ROOT/notebooks the default path finds it
+    nb_dir = demo_report.out.parent / "notebooks-copy"
+    nb_dir.mkdir(exist_ok=True)
+    shutil.copy(notebooks_dir() / "01-overview.ipynb", nb_dir)
+    out = tmp_path / "01-overview.ipynb"
+    papermill.execute_notebook(str(nb_dir / "01-overview.ipynb"), str(out), kernel_name="python3",
+                               progress_bar=False, cwd=str(nb_dir),
+                               kernel_manager_class=ThisPythonKernelManager)
+    nb = nbformat.read(out, as_version=4)
+    answers = nb.cells[3].outputs[0].data["text/html"]
+    assert "http://127.0.0.1:" in answers and "Content items" in answers
