@@ -154,8 +154,8 @@ def bundle(out):
     from .publish import build_bundle
 
     path = build_bundle(out)
-    click.echo(f"{path}\ndeploy it with: rsconnect deploy manifest {path / 'manifest.json'} "
-               "--server URL --api-key KEY --title 'Connect migration report'")
+    click.echo(f"{path}\ndeploy it with (key from CONNECT_API_KEY): rsconnect deploy manifest {path / 'manifest.json'} "
+               "--server URL --title 'Connect migration report'")
 
 
 @main.command()
