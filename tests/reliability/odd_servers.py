@@ -1,0 +1,103 @@
+"""Servers that are not (quite) Connect, for the bad-input matrix. Each is a real HTTP
+server on loopback (tests/loopback.py); `tls_simulator` is the simulator behind real TLS."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import subprocess
+from contextlib import contextmanager
+from pathlib import Path
+
+from loopback import serve
+
+from connect_analysis.simulator import Simulator
+
+PLAIN_PAGE = "<!DOCTYPE html><html><head><title>Welcome</title></head><body><h1>It works!</h1></body></html>"
+PROXY_502 = ("<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1>"
+             "</center><hr><center>nginx/1.25.3</center></body></html>")
+
+
+def plain_web_page(h):
+    """A web server's default page at every path, 200 text/html."""
+    h.send_text(PLAIN_PAGE, 200, "text/html; charset=utf-8")
+
+
+def json_api_404(h):
+    """Another JSON API (FastAPI-like): unknown routes are JSON 404s without Connect's code."""
+    if h.path in ("/", "/health"):
+        h.send_json({"status": "ok"})
+    else:
+        h.send_json({"detail": "Not Found"}, 404)
+
+
+def json_api_catch_all(h):
+    """A JSON API that answers 200 with its own JSON object at every path."""
+    h.send_json({"service": "inventory", "status": "ok", "items": [], "path": h.path})
+
+
+def malformed_json(h):
+    """Connect's content type, a body that is not JSON at all."""
+    h.send_text("{'version': 2024.09.0, oops", 200, "application/json")
+
+
+def truncated(h):
+    """Promises 4096 bytes, sends the start of a JSON object, hangs up."""
+    body = b'{"version": "2024.09.0", "build": "v2024.09.0", "about": "'
+    h.send_response(200)
+    h.send_header("Content-Type", "application/json")
+    h.send_header("Content-Length", "4096")
+    h.end_headers()
+    h.wfile.write(body)
+    h.wfile.flush()
+    h.close_connection = True
+    try:
+        h.connection.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+def proxy_502(h):
+    """A reverse proxy whose upstream is down: nginx's HTML 502 page."""
+    h.send_text(PROXY_502, 502, "text/html")
+
+
+def proxy_login(h):
+    """A single-sign-on proxy: every API path answers 200 with its HTML login page."""
+    h.send_text("<!DOCTYPE html><html><body><form action=/login>Sign in</form></body></html>", 200,
+                "text/html")
+
+
+def always(status: int):
+    def route(h):
+        h.send_json({"code": 1, "error": "An internal failure occurred.", "payload": None}, status)
+    return route
+
+
+@contextmanager
+def redirecting_to(target_url: str):
+    """Every path redirects (302) to the same path on target_url."""
+    def route(h):
+        h.send_text("", 302, headers={"Location": target_url + h.path})
+    with serve(route) as srv:
+        yield srv
+
+
+def self_signed(directory: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (openssl), as (cert.pem, key.pem)."""
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    return cert, key
+
+
+def tls_simulator(dataset, api_key: str, cert: Path, key: Path) -> Simulator:
+    """The simulator serving HTTPS with the given certificate (started; stop() it)."""
+    sim = Simulator(dataset, api_key, "2026.06.0", 0.0, None, 1, 0, 0)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    # the listening socket is wrapped before the server thread starts: every connection is TLS
+    sim._server.socket = ctx.wrap_socket(sim._server.socket, server_side=True)
+    sim.url = f"https://127.0.0.1:{sim.port}"  # paging links name the https URL
+    return sim.start()
