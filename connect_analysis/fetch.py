@@ -35,6 +35,7 @@ from .client import Client, Version
 from .errors import (
     ConfigError,
     ConnectError,
+    NotConnectError,
     NotFoundError,
     PermissionError_,
     SnapshotError,
@@ -73,6 +74,9 @@ def fetch_snapshot(server: str | None = None, out: str | Path = "snap", days: in
         settings = client.server_settings()
         version = Version.parse(settings.get("version"))
         me = users_api.fetch_me(client)
+        if not me.get("guid"):  # any JSON API answers 200 somewhere; only Connect knows the key's user
+            raise NotConnectError(f"{client.server} answers, but not as a Posit Connect server "
+                                  "(GET /__api__/v1/user gave no user); check --server / CONNECT_SERVER")
         run = _Run(client, version, workers, quiet, start, end, previous, bundle_history)
         tables = run.all()
     manifest = {
