@@ -173,7 +173,7 @@ def usage_model(ds: Dataset) -> dict:
     shiny_w = np.where(deployed & shiny, popularity, 0.0)
     year_ago = int(ds.now.timestamp()) - 365 * DAY_S
     created = dict(zip(ds.content["guid"].tolist(),
-                       (ds.content["created_time"].astype("int64") // 10**9).tolist(), strict=True))
+                       ((ds.content["created_time"] - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)).tolist(), strict=True))
     born = np.array([created.get(g, year_ago - 400 * DAY_S) for g in ds.usage_guids], dtype=np.int64)
     access = np.array(per_usage_guid(ds, "access_type", "acl"), dtype=object)
     api_like = np.isin(modes, ["api", "python-api", "python-fastapi", "tensorflow-saved-model"])

@@ -79,6 +79,11 @@ def _ts(seconds) -> pd.Series | pd.Timestamp:
     return pd.to_datetime(seconds, unit="s", utc=True)
 
 
+def _epoch_seconds(times: pd.Series) -> pd.Series:
+    """Whole seconds since the epoch, whatever the datetime unit (pandas 3 defaults to us)."""
+    return (times - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)
+
+
 def _picks(rng, pairs, n) -> list[str]:
     """n weighted draws from (value, weight) pairs."""
     values = [v for v, _ in pairs]
@@ -203,8 +208,8 @@ def _bundles(rng, content, now_s) -> pd.DataFrame:
     cols = ["guid", "app_mode", "created_time", "last_deployed_time", "r_version", "py_version",
             "quarto_version", "r_environment_management", "py_environment_management"]
     lists = {k: deployed[k].tolist() for k in cols}
-    lists["created_time"] = (deployed["created_time"].astype("int64") // 10**9).tolist()
-    lists["last_deployed_time"] = (deployed["last_deployed_time"].astype("int64") // 10**9).tolist()
+    lists["created_time"] = _epoch_seconds(deployed["created_time"]).tolist()
+    lists["last_deployed_time"] = _epoch_seconds(deployed["last_deployed_time"]).tolist()
     recent = now_s - 4 * 365 * DAY_S
     for idx, k in enumerate(counts):
         c = {name: _none(lists[name][idx]) for name in cols}
