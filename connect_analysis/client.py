@@ -207,7 +207,7 @@ class Client:
         """The raw GET /__api__/server_settings body; NotConnectError when it is not Connect's."""
         try:
             body = self.get_json("server_settings")
-        except (NotFoundError, UnsupportedError, ServerError) as e:
+        except (NotFoundError, UnsupportedError) as e:  # a 5xx is a server failing, Connect or not
             raise NotConnectError(
                 f"{self.server} answers, but not as a Posit Connect server "
                 f"(GET /__api__/server_settings gave HTTP {e.status}); check --server / CONNECT_SERVER",
@@ -326,8 +326,9 @@ class Client:
             raise ConnectError(f"{self.server} says its licence does not allow this ({detail}); check the "
                                "server's licence", status=status, code=code, url=shown)
         if status >= 500:
-            raise ServerError(f"{self.server} failed on {_path(shown)} ({detail}) after {self.retries} "
-                              "retries; try again later or check the server's logs",
+            tried = f" after {self.retries} retries" if status in RETRY_STATUSES else ""
+            raise ServerError(f"{self.server} failed on {_path(shown)} ({detail}){tried}; try again later "
+                              "or check the server's logs",
                               status=status, code=code, url=shown)
         raise ConnectError(f"{self.server} refused {_path(shown)} ({detail})", status=status, code=code, url=shown)
 
