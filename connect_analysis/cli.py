@@ -25,6 +25,10 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted: nothing was changed", err=True)
             sys.exit(EXIT_INTERRUPTED)
+        except click.UsageError as e:  # one line like every other error (click's own print is four)
+            hint = f" (see: {e.ctx.command_path} --help)" if e.ctx else ""
+            click.echo(f"error: {e.format_message()}{hint}", err=True)
+            sys.exit(e.exit_code)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
