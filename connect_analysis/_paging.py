@@ -66,6 +66,8 @@ def fetch_offset(client: Client, path: str, params: dict | None = None, *, page_
     seen = sum(len(p) for p in pages)
     while (total is None or seen < total) and pages[-1] and next_page <= MAX_PAGES:
         page = _results(client.get_json(path, {**params, "page_number": next_page, "page_size": page_size}))
+        if page == pages[-1]:
+            break  # the server ignores page_number: it would repeat this page forever
         pages.append(page)
         seen += len(page)
         next_page += 1

@@ -252,7 +252,9 @@ class Client:
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
                     requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError,
                     _CutShort) as e:
-                if attempt >= self.retries:
+                # nothing listening: a couple of quick retries, not minutes of backoff
+                limit = min(self.retries, 2) if "refused" in _reason(e) else self.retries
+                if attempt >= limit:
                     raise UnreachableError(
                         f"cannot reach {self.server} ({_reason(e)}) after {attempt + 1} attempts; "
                         "check the URL, the network and that the server is running", url=_show(url)) from None

@@ -94,3 +94,10 @@ def test_cursor_paging_stops_on_a_repeated_cursor():
         h.send_json({"results": [{"n": 1}], "paging": {"cursors": {"next": "same"}}})
     with serve(route) as srv, Client(srv.url, "k") as c, pytest.raises(ServerError, match="cursor"):
         list(iter_cursor(c, "v1/audit_logs"))
+
+
+def test_offset_paging_stops_when_the_server_ignores_page_number():
+    body = {"results": RECORDS[:5], "total": None, "current_page": None}
+    with serve(lambda h: h.send_json(body)) as srv, Client(srv.url, "k") as c:
+        assert fetch_offset(c, "v1/users") == RECORDS[:5]
+    assert len(srv.requests) == 2

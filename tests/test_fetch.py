@@ -1,0 +1,327 @@
+"""fetch_snapshot and `connect-analysis fetch` against the simulator (real HTTP on
+loopback), plus one tiny loopback server for the odd shapes real servers send."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pandas as pd
+import pytest
+from loopback import serve
+
+from connect_analysis import schema
+from connect_analysis.api.usage import slices
+from connect_analysis.errors import AuthError, ConfigError
+from connect_analysis.fetch import fetch_snapshot
+from connect_analysis.simulator import generate_dataset, start_simulator
+from connect_analysis.snapshot import load_snapshot
+
+KEY = "adm1n-key-that-must-never-leak"
+FAULTS = {"503": 0.10, "429": 0.02, "drop": 0.01}
+
+
+@pytest.fixture(scope="module")
+def dataset():
+    """One demo dataset (fixed clock) shared by the simulators of this module."""
+    return generate_dataset("demo", seed=7, now=pd.Timestamp("2026-03-01T12:00:00Z"))
+
+
+def sim_for(dataset, **kw):
+    kw.setdefault("connect_version", "2026.06.0")
+    return start_simulator(dataset=dataset, api_key=KEY, **kw)
+
+
+def fetch(sim, out, key=KEY, **kw):
+    kw.setdefault("now", sim.dataset.now.to_pydatetime())
+    return fetch_snapshot(server=sim.url, out=out, api_key=key, quiet=True, **kw)
+
+
+def tables(path) -> dict[str, pd.DataFrame]:
+    snap = load_snapshot(path)
+    return {name: getattr(snap, name) for name in schema.TABLES}
+
+
+def without_port(df: pd.DataFrame) -> pd.DataFrame:
+    """URLs name the simulator's port, which differs between simulators."""
+    df = df.copy()
+    for col in ("content_url", "dashboard_url", "vanity_url"):
+        if col in df:
+            df[col] = df[col].str.replace(r"^http://127\.0\.0\.1:\d+", "SERVER", regex=True)
+    return df
+
+
+def assert_same_tables(a, b):
+    ta, tb = tables(a), tables(b)
+    for name in schema.TABLES:
+        x, y = without_port(ta[name]), without_port(tb[name])
+        assert len(x) == len(y), f"{name}: {len(x)} rows != {len(y)} rows"
+        diff = [c for c in x.columns if not x[c].equals(y[c])]
+        assert not diff, f"{name}: columns differ: {diff}"
+
+
+def digest(path: Path) -> dict[str, str]:
+    return {str(p.relative_to(path)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(path.rglob("*")) if p.is_file()}
+
+
+# --- a complete snapshot ----------------------------------------------------------------
+
+
+def test_fetch_writes_every_table_matching_the_server(dataset, tmp_path):
+    with sim_for(dataset) as sim:
+        m = fetch(sim, tmp_path / "snap", days=30)
+        log = sim.request_log
+    snap = load_snapshot(tmp_path / "snap")
+    assert {method for method, _, _ in log} == {"GET"}  # read-only
+    assert m["server"] == sim.url and m["server_version"] == "2026.06.0"
+    assert m["window"] == {"end": "2026-03-01T12:00:00Z", "start": "2026-01-30T12:00:00Z"}
+    assert m["key_role"] == "administrator" and "fetched_at" in m and m["kit_version"]
+    assert set(m["unavailable"]) == {"bundles"} and "--bundle-history" in m["unavailable"]["bundles"]
+    assert snap.server_settings["version"] == "2026.06.0" and "license" in snap.server_settings
+    # usage: exactly the records whose time is in the window, each once
+    end = int(dataset.now.timestamp())
+    start = end - 30 * 86400
+    t = dataset.visit_log.time
+    assert len(snap.visits) == int(((t >= start) & (t <= end)).sum())
+    s = dataset.shiny_log.time
+    assert len(snap.shiny_sessions) == int(((s >= start) & (s <= end)).sum())
+    assert len(snap.content) == len(dataset.content) and len(snap.users) == len(dataset.users)
+    assert set(snap.content["guid"]) == set(dataset.content["guid"])
+    assert snap.content_storage["bytes_total"].sum() == m["system_storage"]["bytes_total"]
+    assert len(snap.packages) > 0 and set(snap.packages["language"]) <= {"r", "python"}
+    for name in schema.TABLES:  # row counts in the manifest match the files
+        assert m["row_counts"][name] == len(getattr(snap, name))
+    assert KEY not in json.dumps(m)
+
+
+def test_nothing_is_lost_under_faults(dataset, tmp_path):
+    with sim_for(dataset) as sim:
+        fetch(sim, tmp_path / "clean", days=30, bundle_history=True)
+    with sim_for(dataset, faults=FAULTS, seed=3) as sim:
+        m = fetch(sim, tmp_path / "faulty", days=30, bundle_history=True)
+        statuses = [s for _, _, s in sim.request_log]
+    assert {429, 503, 0} <= set(statuses)  # every kind of fault happened (0: dropped mid-body)
+    assert m["retries"] >= statuses.count(503) + statuses.count(429)
+    assert_same_tables(tmp_path / "clean", tmp_path / "faulty")
+
+
+def test_old_server_sums_storage_from_bundles_and_explains_packages(dataset, tmp_path):
+    with sim_for(dataset) as sim:
+        new = fetch(sim, tmp_path / "new", days=7)
+    with sim_for(dataset, connect_version="2024.09.0") as sim:
+        old = fetch(sim, tmp_path / "old", days=7)
+        paths = [p for _, p, _ in sim.request_log]
+    assert old["sources"]["content_storage"] == "summed from per-item bundle lists"
+    assert "2024.11.0" in old["unavailable"]["packages"] and "2024.09.0" in old["unavailable"]["packages"]
+    assert "bundles" not in old["unavailable"]
+    assert sum("/bundles" in p for p in paths) == len(dataset.content)  # one call per item
+    a = load_snapshot(tmp_path / "new").content_storage.sort_values("content_guid").reset_index(drop=True)
+    b = load_snapshot(tmp_path / "old").content_storage.sort_values("content_guid").reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b)  # the same storage summary from both versions
+    assert len(load_snapshot(tmp_path / "old").bundles) == len(dataset.bundles)
+    assert new["row_counts"]["packages"] > 0
+
+
+# --- incremental refresh ----------------------------------------------------------------
+
+
+def test_incremental_refresh_equals_a_full_fetch(tmp_path):
+    ds = generate_dataset("demo", seed=11, now=pd.Timestamp("2026-03-01T12:00:00Z"))
+    with sim_for(ds) as sim:
+        fetch(sim, tmp_path / "snap", days=30)
+        before = load_snapshot(tmp_path / "snap")
+        assert before.shiny_sessions["ended"].isna().any()  # sessions open at the first fetch
+        sim.advance(days=1)
+        sim.clear_log()
+        m = fetch(sim, tmp_path / "snap", days=30)
+        refresh_log = sim.request_log
+        sim.clear_log()
+        full = fetch(sim, tmp_path / "fresh", days=30)
+        full_log = sim.request_log
+    assert m["refresh"]["mode"] == "incremental" and full["refresh"]["mode"] == "full"
+    assert m["window"] == full["window"]
+    assert_same_tables(tmp_path / "snap", tmp_path / "fresh")
+    usage = [p for _, p, _ in refresh_log if "instrumentation" in p]
+    assert usage and len(usage) < len([p for _, p, _ in full_log if "instrumentation" in p])
+    # the refresh read usage only from where the previous snapshot ended (or an open session began)
+    froms = [parse_qs(urlsplit(p).query)["from"][0] for p in usage]
+    assert min(froms) >= min(before.shiny_sessions.loc[before.shiny_sessions["ended"].isna(), "started"]
+                              ).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # and a longer window later still equals a full fetch
+    with sim_for(ds) as sim:
+        fetch(sim, tmp_path / "snap", days=45)
+        fetch(sim, tmp_path / "fresh45", days=45)
+    assert_same_tables(tmp_path / "snap", tmp_path / "fresh45")
+
+
+# --- low-privilege keys ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["publisher", "viewer"])
+def test_low_privilege_keys_get_a_partial_snapshot_with_reasons(dataset, tmp_path, role):
+    with sim_for(dataset) as sim:
+        m = fetch(sim, tmp_path / role, key=sim.keys[role], days=30)
+    snap = load_snapshot(tmp_path / role)
+    assert m["key_role"] == role
+    assert 0 < len(snap.content) <= len(dataset.content)
+    assert m["unavailable"], "a low-privilege key cannot read everything"
+    for dataset_name, reason in m["unavailable"].items():
+        assert dataset_name in schema.TABLES and len(reason) > 20
+        assert m["row_counts"][dataset_name] == 0 or dataset_name == "bundles"
+    # never silently empty: an empty table is either unavailable or genuinely empty for this key
+    admin_only = {"vanities", "runtime_caches"}
+    assert admin_only <= set(m["unavailable"])
+    assert any("HTTP 403" in r for r in m["unavailable"].values())
+
+
+# --- failures -----------------------------------------------------------------------------
+
+
+def cli(*args, key=KEY):
+    env = {**os.environ, "CONNECT_API_KEY": key}
+    env.pop("CONNECT_SERVER", None)
+    return subprocess.run([sys.executable, "-m", "connect_analysis.cli", "fetch", *args], capture_output=True,
+                          text=True, env=env, timeout=120)
+
+
+def test_cli_fetch_and_a_failing_fetch_leaves_the_previous_snapshot(dataset, tmp_path):
+    out = tmp_path / "snap"
+    with sim_for(dataset) as sim:
+        r = cli("--server", sim.url, "--out", str(out), "--days", "3", "--quiet")
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.startswith(f"wrote {out}") and "Connect 2026.06.0" in r.stdout
+        before = digest(out)
+        bad = cli("--server", sim.url, "--out", str(out), "--days", "3", key="wrong-key")
+    assert bad.returncode == 1
+    assert bad.stderr.count("\n") == 1 and bad.stderr.startswith("error: ") and "CONNECT_API_KEY" in bad.stderr
+    assert "wrong-key" not in bad.stderr + bad.stdout
+    assert digest(out) == before
+    # the server goes away: one line, non-zero, snapshot untouched, no temporary left behind
+    gone = cli("--server", sim.url, "--out", str(out), "--days", "3")
+    assert gone.returncode == 1 and gone.stderr.count("\n") == 1 and "Traceback" not in gone.stderr
+    assert "cannot reach" in gone.stderr
+    assert digest(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["snap"]
+    for name in (r.stdout, r.stderr, *(p.read_bytes().decode("utf-8", "replace") for p in out.rglob("*"))):
+        assert KEY not in name
+
+
+def test_the_key_is_in_no_file_and_no_log_line(dataset, tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)
+    with sim_for(dataset, faults={"503": 0.05}) as sim:
+        fetch(sim, tmp_path / "snap", days=3)
+    assert "GET" in caplog.text
+    assert KEY not in caplog.text
+    for p in (tmp_path / "snap").rglob("*"):
+        assert KEY.encode() not in p.read_bytes()
+
+
+def test_bad_key_and_foreign_directories_fail_cleanly(dataset, tmp_path):
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("precious")
+    with sim_for(dataset) as sim:
+        with pytest.raises(AuthError):
+            fetch(sim, tmp_path / "x", key="nope")
+        with pytest.raises(ConfigError, match="not a connect-analysis snapshot"):
+            fetch(sim, foreign)
+        with pytest.raises(ConfigError, match="--days"):
+            fetch(sim, tmp_path / "y", days=0)
+    assert (foreign / "notes.txt").read_text() == "precious"
+    assert not (tmp_path / "x").exists()
+
+
+# --- lenient parsing ----------------------------------------------------------------------
+
+
+def odd_server():
+    """A few hand-written responses in the odd shapes real servers and fixtures show."""
+    content = [
+        {"guid": "c1", "id": 583, "name": "a", "title": None, "app_mode": "brand-new-mode", "bundle_id": 401171,
+         "created_time": "2020-02-23T20:28:20Z", "last_deployed_time": "2024-02-24T09:56:30.123456+02:00",
+         "owner": None, "tags": None, "some_future_field": {"x": 1}, "locked": None},
+        {"guid": "c2", "id": "584", "name": "b", "title": "B", "app_mode": "shiny", "bundle_id": None,
+         "created_time": "2023-07-24T18:49:28.584906476Z", "last_deployed_time": None,
+         "owner": {"username": "bob"}, "tags": [{"id": 7, "name": "t"}]},
+    ]
+    visits = [
+        {"content_guid": "c1", "user_guid": None, "time": "2026-02-27T10:00:00Z", "rendering_id": 7,
+         "bundle_id": 33, "data_version": 1, "path": None, "variant_key": None, "extra": True},
+        {"content_guid": "c1", "user_guid": "u1", "time": "2026-02-28T05:00:00-05:00", "rendering_id": "8",
+         "bundle_id": "34", "data_version": "3"},
+        {"content_guid": "c2", "user_guid": "u1", "time": "2026-02-28T11:59:59.999999999Z"},
+    ]
+    sessions = [{"content_guid": "c2", "user_guid": None, "started": "2026-02-28T00:00:00.5Z", "ended": None,
+                 "data_version": 1}]
+
+    def route(h):
+        path = urlsplit(h.path).path.removeprefix("/__api__/")
+        answers = {
+            "server_settings": {"version": "2023.09.0"},
+            "v1/user": {"user_role": "administrator", "guid": 5},
+            "v1/content": content,
+            "v1/content/c1/bundles": [{"id": 401171, "content_guid": "c1", "created_time":
+                                       "2006-01-02T15:04:05Z07:00", "active": True, "size": 1000}],
+            "v1/content/c2/bundles": [],
+            "v1/users": {"results": [{"guid": "u1", "username": "u", "active_time": None}], "total": None,
+                         "current_page": None},
+            "v1/tags": [{"id": 7, "name": "t", "parent_id": None}],
+            "v1/vanities": [],
+            "v1/server_settings/r": {"installations": [{"version": "4.3.2"}]},
+            "v1/server_settings/python": {"installations": None},
+            "v1/environments": [{"guid": "e1", "id": 1, "python": None, "r": {"installations": []}}],
+            "v1/system/caches/runtime": {"caches": [{"language": "Python", "version": "3.11.3"}]},
+            "v1/instrumentation/content/visits": {"results": visits},  # no paging object at all
+            "v1/instrumentation/shiny/usage": {"results": sessions, "paging": {"cursors": None, "next": None}},
+        }
+        if path == "v1/groups":
+            h.send_json({"code": 25, "error": "Groups are not enabled", "payload": None}, 400)
+        elif path in answers:
+            h.send_json(answers[path])
+        else:
+            h.send_text("404 page not found", 404)
+    return route
+
+
+def test_odd_shapes_are_accepted(tmp_path):
+    with serve(odd_server()) as srv:
+        m = fetch_snapshot(server=srv.url + "/__api__", out=tmp_path / "s", api_key=KEY, days=7,
+                           now=pd.Timestamp("2026-03-01T00:00:00Z").to_pydatetime())
+    snap = load_snapshot(tmp_path / "s")
+    c = snap.content.set_index("guid")
+    assert c.loc["c1", "app_mode"] == "brand-new-mode" and c.loc["c1", "id"] == "583"
+    assert c.loc["c1", "bundle_id"] == "401171" and pd.isna(c.loc["c2", "bundle_id"])
+    assert c.loc["c1", "last_deployed_time"] == pd.Timestamp("2024-02-24T07:56:30.123456Z")
+    assert c.loc["c2", "created_time"] == pd.Timestamp("2023-07-24T18:49:28.584906476Z")
+    assert c.loc["c2", "owner_username"] == "bob"
+    assert list(snap.content_tags["tag_id"]) == ["7"]
+    v = snap.visits
+    assert list(v["rendering_id"]) == ["7", "8", pd.NA] or list(v["rendering_id"].fillna("-")) == ["7", "8", "-"]
+    assert list(v["time"]) == [pd.Timestamp("2026-02-27T10:00:00Z"), pd.Timestamp("2026-02-28T10:00:00Z"),
+                               pd.Timestamp("2026-02-28T11:59:59.999999999Z")]
+    assert list(v["data_version"].fillna(-1)) == [1, 3, -1]
+    assert len(snap.shiny_sessions) == 1 and pd.isna(snap.shiny_sessions["ended"][0])
+    assert snap.bundles["size"].tolist() == [1000] and snap.content_storage["bytes_active"].sum() == 1000
+    assert snap.runtime_caches["language"].tolist() == ["python"]
+    assert snap.server_runtimes["version"].tolist() == ["4.3.2"]
+    assert "Groups are not enabled" in m["unavailable"]["groups"]
+    assert "2024.11.0" in m["unavailable"]["packages"]
+    assert "environment_runtimes" not in m["unavailable"] and len(snap.environments) == 1
+
+
+def test_slices_cover_the_window_on_whole_seconds():
+    start = pd.Timestamp("2026-01-01T00:00:00Z").to_pydatetime()
+    end = start + timedelta(days=90)
+    parts = slices(start, end, 32)
+    assert parts[0][0] == start and parts[-1][1] == end
+    assert all(a[1] == b[0] for a, b in zip(parts, parts[1:], strict=False))
+    assert all(lo.microsecond == 0 and lo < hi for lo, hi in parts)
+    assert slices(start, start, 8) == [(start, start)]
