@@ -226,8 +226,9 @@ def test_server_older_than_every_preferred_endpoint(kit, simulators, demo_datase
     assert manifest["sources"]["content_storage"] == "summed from per-item bundle lists"
     assert manifest["row_counts"]["content"] == len(demo_dataset.content)
     assert manifest["row_counts"]["vanities"] == len(demo_dataset.vanities)
-    paths = [p for _, p, _ in sim.request_log]
-    assert not any("/v1/environments" in p or "/v1/packages" in p for p in paths[:1])
+    # the storage endpoints were asked for, answered 404, and the kit fell back to bundles
+    assert ("GET", "/__api__/v1/system/storage", 404) in sim.request_log
+    assert any("/bundles" in p and s == 200 for _, p, s in sim.request_log)
 
 
 # --- the snapshot directory ----------------------------------------------------------------
@@ -287,7 +288,8 @@ def test_snapshot_directory_read_only(kit, clean_snapshot, simulators, demo_data
             intact(snap, before)
             kit.scan(None, disk)
         finally:
-            disk.chmod(0o755) if not mounted else None
+            if not mounted:
+                disk.chmod(0o755)
 
 
 def test_disk_fills_during_the_write(kit, clean_snapshot, simulators, demo_dataset):
