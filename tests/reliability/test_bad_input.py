@@ -378,3 +378,24 @@ def test_ctrl_c_in_the_middle_of_a_fetch(kit, snapshot_copy, simulators, demo_da
     run = kit.finish(proc, t0, timeout=30)
     assert_one_line(run, "interrupted", exit_code=130)
     intact(snapshot_copy, before)
+
+
+def test_disk_full_under_the_analysis_output(kit, clean_snapshot):
+    """`analyze` into a directory holding a previous analysis, on a file system with 8 KiB
+    left: one line, and the previous analysis byte-identical."""
+    FIGURES.tried("disk full under the analysis output")
+    disk = kit.base / "disk"
+    with mounted_tmpfs(disk, size="4m") as mounted:
+        if not mounted:
+            pytest.skip("needs a tmpfs mount (root)")
+        out = disk / "analysis"
+        first = kit("analyze", clean_snapshot, "--out", out)
+        assert first.returncode == 0, str(first)
+        before = tree_hash(out)
+        st = os.statvfs(disk)
+        (disk / "filler").write_bytes(b"\0" * (st.f_bavail * st.f_frsize - 8 * 1024))
+        run = kit("analyze", clean_snapshot, "--out", out)
+        assert_one_line(run, "cannot write", "no space left")
+        assert tree_hash(out) == before
+        assert leftovers(disk, {"analysis", "filler"}) == []
+        kit.scan(None, disk)
