@@ -86,6 +86,7 @@ def fetch_snapshot(server: str | None = None, out: str | Path = "snap", days: in
         "fetched_at": usage_api.iso(datetime.now(UTC)),
         "kit_version": __version__,
         "key_role": me.get("user_role"),
+        "scope": _scope(me.get("user_role")),
         "unavailable": dict(sorted(run.unavailable.items())),
         "refresh": run.refresh,
         "sources": run.sources,
@@ -96,6 +97,14 @@ def fetch_snapshot(server: str | None = None, out: str | Path = "snap", days: in
     }
     write_snapshot(out, tables, manifest, settings)
     return json.loads((out / MANIFEST).read_text())
+
+
+def _scope(role: str | None) -> str:
+    """What the snapshot covers, in words, for the key's role."""
+    if role == "administrator":
+        return "the whole server"
+    return (f"only what this {role or 'non-administrator'} key may see: the content it can view, and usage "
+            "of the content it owns or collaborates on; use an administrator's key for the whole server")
 
 
 def _window_end(now: datetime | None) -> datetime:
@@ -273,7 +282,7 @@ class _Run:
         per-item bundle lists; bundles.parquet per `bundle_history`."""
         def probe():
             self.system_storage = storage_api.fetch_system_storage(self.client)
-            self._put(content_storage=storage_api.fetch_content_storage(self.client, self.pool))
+            self._put(content_storage=self._content_storage())
             self.sources["content_storage"] = "storage endpoints"
         has_storage = self._guard(probe, "content_storage")
         if has_storage:
@@ -295,6 +304,38 @@ class _Run:
             self.unavailable.pop("content_storage", None)
             self._put(content_storage=content_api.storage_from_bundles(bundles, content["guid"]))
             self.sources["content_storage"] = "summed from per-item bundle lists"
+
+    def _content_storage(self) -> pd.DataFrame:
+        """/v1/content/storage; on a refresh, only the items deployed since, when the
+        server's totals then still add up (else the whole list again)."""
+        reuse = self._reusable("content_storage", "storage endpoints")
+        if reuse is not None:
+            old, changed, content = reuse
+            if len(changed) <= max(50, len(content) // 20):
+                rows = [storage_api.fetch_one_content_storage(self.client, g) for g in changed]
+                df = pd.concat([old[~old["content_guid"].isin(changed)],
+                                storage_api.storage_frame([r for r in rows if r])], ignore_index=True)
+                df = df[df["content_guid"].isin(content["guid"])]
+                if storage_api.adds_up(df, self.system_storage):
+                    return storage_api.sort_storage(df)
+        return storage_api.fetch_content_storage(self.client, self.pool)
+
+    def _reusable(self, table: str, source: str):
+        """(previous rows, guids deployed or added since, content) when `table` of the
+        previous snapshot was read the same way and can be patched; else None."""
+        prev = self.previous
+        if prev is None or table in prev.unavailable or prev.manifest.get("sources", {}).get(table) != source:
+            return None
+        content = self._content()
+        if "content" in self.unavailable or "content" in prev.unavailable:
+            return None
+        before = dict(zip(prev.content["guid"], zip(prev.content["bundle_id"].fillna(""),
+                                                    prev.content["last_deployed_time"].astype(str), strict=True),
+                          strict=True))
+        now = zip(content["guid"], content["bundle_id"].fillna(""), content["last_deployed_time"].astype(str),
+                  strict=True)
+        changed = [g for g, b, t in now if before.get(g) != (b, t)]
+        return getattr(prev, table), changed, content
 
     def _bundles(self, guids: list[str]) -> pd.DataFrame:
         progress = bar("bundles", len(guids), self.quiet)
@@ -321,6 +362,17 @@ class _Run:
         content = self._content()
         if "content" in self.unavailable:
             self.unavailable["packages"] = "needs the content list, which this key may not read"
+            return
+        reuse = self._reusable("packages", "/v1/packages")
+        if reuse is not None and len(reuse[1]) <= max(50, len(content) // 20):
+            # packages belong to a bundle: only items deployed since need reading again
+            old, changed, _ = reuse
+            deployed = set(content.loc[content["bundle_id"].notna(), "guid"])
+            fresh = packages_api.fetch_packages_per_content(self.client, [g for g in changed if g in deployed],
+                                                            self.pool)
+            kept = old[old["content_guid"].isin(deployed) & ~old["content_guid"].isin(changed)]
+            self._put(packages=packages_api.tidy(pd.concat([kept, fresh], ignore_index=True)))
+            self.sources["packages"] = "/v1/packages"
             return
         try:
             self._put(packages=packages_api.fetch_all_packages(self.client, content, self.pool))

@@ -149,6 +149,8 @@ def test_incremental_refresh_equals_a_full_fetch(tmp_path):
     assert m["refresh"]["mode"] == "incremental" and full["refresh"]["mode"] == "full"
     assert m["window"] == full["window"]
     assert_same_tables(tmp_path / "snap", tmp_path / "fresh")
+    # nothing was deployed in between: packages and storage are patched, not read again
+    assert not [p for _, p, _ in refresh_log if p.startswith(("/__api__/v1/packages", "/__api__/v1/content/storage"))]
     usage = [p for _, p, _ in refresh_log if "instrumentation" in p]
     assert usage and len(usage) < len([p for _, p, _ in full_log if "instrumentation" in p])
     # the refresh read usage only from where the previous snapshot ended (or an open session began)
@@ -170,7 +172,7 @@ def test_low_privilege_keys_get_a_partial_snapshot_with_reasons(dataset, tmp_pat
     with sim_for(dataset) as sim:
         m = fetch(sim, tmp_path / role, key=sim.keys[role], days=30)
     snap = load_snapshot(tmp_path / role)
-    assert m["key_role"] == role
+    assert m["key_role"] == role and "administrator" in m["scope"]
     assert 0 < len(snap.content) <= len(dataset.content)
     assert m["unavailable"], "a low-privilege key cannot read everything"
     for dataset_name, reason in m["unavailable"].items():

@@ -83,4 +83,5 @@ def storage_from_bundles(bundles: pd.DataFrame, content_guids) -> pd.DataFrame:
     }).reindex(pd.Index(list(content_guids), dtype="string", name="content_guid")).fillna(0)
     summary["bytes_inactive"] = summary["bytes_total"] - summary["bytes_active"]
     rows = summary.reset_index().to_dict("records")
-    return frame(rows, "content_storage")
+    df = frame(rows, "content_storage")
+    return df.sort_values("content_guid", kind="stable").reset_index(drop=True)

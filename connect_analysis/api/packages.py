@@ -10,8 +10,10 @@ import pandas as pd
 
 from .._paging import fetch_offset
 from ..client import Client
-from ..errors import NotFoundError
+from ..errors import ConnectError, NotFoundError
 from ._rows import frame, text
+
+BIG_PAGE = 100_000  # connectapi's page size for /v1/packages
 
 
 def fetch_all_packages(client: Client, content: pd.DataFrame, pool: Executor | None = None) -> pd.DataFrame:
@@ -20,7 +22,12 @@ def fetch_all_packages(client: Client, content: pd.DataFrame, pool: Executor | N
     The list covers every bundle; rows of bundles other than an item's active one are
     dropped so both endpoints give the same table.
     """
-    items = fetch_offset(client, "v1/packages", page_size=500, pool=pool)
+    try:  # posit-sdk and connectapi ask for everything in one page; most servers allow it
+        items = fetch_offset(client, "v1/packages", page_size=BIG_PAGE, pool=pool)
+    except ConnectError as e:
+        if e.status != 400:
+            raise
+        items = fetch_offset(client, "v1/packages", page_size=500, pool=pool)  # a server with a cap
     active = dict(zip(content["guid"], content["bundle_id"], strict=True))
     rows = []
     for p in items:
@@ -28,10 +35,12 @@ def fetch_all_packages(client: Client, content: pd.DataFrame, pool: Executor | N
             continue
         guid = text(p.get("content_guid") or p.get("app_guid"))
         bundle = text(p.get("bundle_id"))
-        if guid in active and bundle is not None and active[guid] is not pd.NA and bundle != active[guid]:
+        if guid not in active:
+            continue  # content deleted, or not visible to this key
+        if bundle is not None and active[guid] is not pd.NA and bundle != active[guid]:
             continue
         rows.append(_row(guid, p))
-    return _tidy(frame(rows, "packages"))
+    return tidy(frame(rows, "packages"))
 
 
 def fetch_content_packages(client: Client, content_guid: str) -> list[dict] | None:
@@ -53,7 +62,7 @@ def fetch_packages_per_content(client: Client, guids: list[str], pool: Executor,
         return rows or []
 
     rows = [r for part in pool.map(one, guids) for r in part]
-    return _tidy(frame(rows, "packages"))
+    return tidy(frame(rows, "packages"))
 
 
 def _row(guid, p: dict) -> dict:
@@ -62,6 +71,6 @@ def _row(guid, p: dict) -> dict:
             "name": p.get("name"), "version": p.get("version")}
 
 
-def _tidy(df: pd.DataFrame) -> pd.DataFrame:
+def tidy(df: pd.DataFrame) -> pd.DataFrame:
     df = df.drop_duplicates()
     return df.sort_values(list(df.columns), kind="stable", na_position="first").reset_index(drop=True)

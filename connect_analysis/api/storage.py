@@ -8,6 +8,7 @@ import pandas as pd
 
 from .._paging import fetch_offset
 from ..client import Client
+from ..errors import NotFoundError
 from ._rows import frame, get
 
 
@@ -22,9 +23,39 @@ def fetch_content_storage(client: Client, pool: Executor | None = None) -> pd.Da
     """Bundle bytes per content item from the paged /v1/content/storage."""
     items = fetch_offset(client, "v1/content/storage", page_size=500, pool=pool,
                          key=lambda r: r.get("content_guid"))
-    return frame([{"content_guid": r.get("content_guid"),
-                   "bundle_count": get(r, "bundles", "count"),
-                   "bytes_total": get(r, "bundles", "bytes_total"),
-                   "bytes_active": get(r, "bundles", "bytes_active"),
-                   "bytes_inactive": get(r, "bundles", "bytes_inactive")}
-                  for r in items if isinstance(r, dict)], "content_storage")
+    return sort_storage(storage_frame([{"content_guid": r.get("content_guid"),
+                                        "bundle_count": get(r, "bundles", "count"),
+                                        "bytes_total": get(r, "bundles", "bytes_total"),
+                                        "bytes_active": get(r, "bundles", "bytes_active"),
+                                        "bytes_inactive": get(r, "bundles", "bytes_inactive")}
+                                       for r in items if isinstance(r, dict)]))
+
+
+def fetch_one_content_storage(client: Client, content_guid: str) -> dict | None:
+    """One item's bundle bytes from /v1/content/{guid}/storage; None when it is gone."""
+    try:
+        r = client.get_json(f"v1/content/{content_guid}/storage") or {}
+    except NotFoundError:
+        return None
+    return {"content_guid": content_guid, "bundle_count": r.get("bundle_count"),
+            "bytes_total": r.get("bundle_bytes_total"), "bytes_active": r.get("bundle_bytes_active"),
+            "bytes_inactive": r.get("bundle_bytes_inactive")}
+
+
+def storage_frame(rows: list[dict]) -> pd.DataFrame:
+    return frame(rows, "content_storage")
+
+
+def sort_storage(df: pd.DataFrame) -> pd.DataFrame:
+    return df.sort_values("content_guid", kind="stable").reset_index(drop=True)
+
+
+def adds_up(df: pd.DataFrame, system: dict | None) -> bool:
+    """Whether per-item rows sum to the server's totals (bundle count and bytes)."""
+    if not system:
+        return False
+    pairs = (("bundle_count", "count"), ("bytes_total", "bytes_total"), ("bytes_active", "bytes_active"))
+    try:
+        return all(int(df[col].fillna(0).sum()) == int(system[key]) for col, key in pairs)
+    except (KeyError, TypeError, ValueError):
+        return False

@@ -42,9 +42,9 @@ def slices(start: datetime, end: datetime, count: int) -> list[tuple[datetime, d
 
 
 def slice_count(start: datetime, end: datetime, workers: int) -> int:
-    """Slices for a window: about one an hour, at most four per worker."""
-    hours = math.ceil((end - start).total_seconds() / 3600)
-    return max(1, min(workers * 4, hours))
+    """Slices for a window: one per two days, at most four per worker (a one-day refresh: one)."""
+    days = math.ceil((end - start).total_seconds() / (2 * 86400))
+    return max(1, min(workers * 4, days))
 
 
 def iso(t: datetime) -> str:

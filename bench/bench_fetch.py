@@ -1,0 +1,128 @@
+"""Benchmark: this kit's fetch against posit-sdk, on the simulator's `large` scenario.
+
+    .venv/bin/python bench/bench_fetch.py [--scenario large] [--latency-ms 20] [--days 90]
+
+In one run, against one simulated server with `latency-ms` added to every request:
+  (a)  the kit's cold fetch (defaults: storage endpoints, no per-bundle history);
+  (a') the kit's cold fetch with --bundle-history (one bundles call per item, like (b));
+  (b)  the same data collected with posit-sdk as its documentation shows:
+       content.find(), bundles.find() per item, metrics.usage.find(start, end);
+  (c)  the kit's incremental refresh of (a) after sim.advance(days=1).
+Each client runs in its own (spawned) process so its peak RSS is its own. Prints the
+times, the ratios, the requests each made and peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+KEY = "bench-admin-key"
+
+
+def _peak_rss_bytes() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
+
+
+def kit_fetch(url, out, now, days, workers, bundle_history, queue):
+    from connect_analysis.fetch import fetch_snapshot
+
+    t0 = time.perf_counter()
+    m = fetch_snapshot(server=url, out=out, days=days, quiet=True, workers=workers, api_key=KEY,
+                       now=pd.Timestamp(now).to_pydatetime(), bundle_history=bundle_history)
+    queue.put({"seconds": time.perf_counter() - t0, "rss": _peak_rss_bytes(), "rows": m["row_counts"],
+               "mode": m["refresh"]["mode"]})
+
+
+def sdk_fetch(url, start, end, queue):
+    from posit import connect
+
+    t0 = time.perf_counter()
+    client = connect.Client(url, KEY)
+    items = client.content.find()
+    bundles = [b for item in items for b in item.bundles.find()]
+    usage = client.metrics.usage.find(start=start, end=end)
+    queue.put({"seconds": time.perf_counter() - t0, "rss": _peak_rss_bytes(),
+               "rows": {"content": len(items), "bundles": len(bundles), "usage": len(usage)}})
+
+
+def run(target, *args) -> dict:
+    ctx = mp.get_context("spawn")  # a clean process: its peak RSS is the client's alone
+    queue = ctx.Queue()
+    proc = ctx.Process(target=target, args=(*args, queue))
+    proc.start()
+    result = queue.get()
+    proc.join()
+    if proc.exitcode:
+        sys.exit(f"{target.__name__} failed with exit code {proc.exitcode}")
+    return result
+
+
+def measured(sim, label, target, *args) -> dict:
+    before = len(sim.request_log)
+    result = run(target, *args)
+    result["requests"] = len(sim.request_log) - before
+    print(f"{label:<44} {result['seconds']:9.1f} s  {result['requests']:7d} requests  "
+          f"peak RSS {result['rss'] / 2**20:7.0f} MiB", flush=True)
+    return result
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--scenario", default="large")
+    parser.add_argument("--latency-ms", type=float, default=20.0)
+    parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--skip-sdk", action="store_true", help="skip (b), the slow posit-sdk run")
+    args = parser.parse_args()
+
+    from connect_analysis.simulator import start_simulator
+
+    now = pd.Timestamp("2026-06-30T12:00:00Z")
+    t0 = time.perf_counter()
+    with start_simulator(scenario=args.scenario, api_key=KEY, latency_ms=args.latency_ms, now=now) as sim:
+        ds = sim.dataset
+        print(f"scenario {args.scenario}: {len(ds.content)} content items, {len(ds.bundles)} bundles, "
+              f"{len(ds.visit_log)} visits and {len(ds.shiny_log)} Shiny sessions in the year; "
+              f"{args.latency_ms:g} ms per request; window {args.days} days; generated in "
+              f"{time.perf_counter() - t0:.0f} s", flush=True)
+        work = Path(tempfile.mkdtemp(prefix="bench-fetch-"))
+        try:
+            end, start = now, now - pd.Timedelta(days=args.days)
+            a = measured(sim, "(a)  kit cold fetch", kit_fetch, sim.url, str(work / "snap"), now.isoformat(),
+                         args.days, args.workers, None)
+            a2 = measured(sim, "(a') kit cold fetch --bundle-history", kit_fetch, sim.url,
+                          str(work / "snap-history"), now.isoformat(), args.days, args.workers, True)
+            b = None
+            if not args.skip_sdk:
+                b = measured(sim, "(b)  posit-sdk (content, bundles, usage)", sdk_fetch, sim.url,
+                             start.strftime("%Y-%m-%dT%H:%M:%SZ"), end.strftime("%Y-%m-%dT%H:%M:%SZ"))
+            sim.advance(days=1)
+            later = sim.dataset.now
+            c = measured(sim, "(c)  kit incremental refresh, 1 day later", kit_fetch, sim.url,
+                         str(work / "snap"), later.isoformat(), args.days, args.workers, None)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    print()
+    print(f"kit rows: visits {a['rows']['visits']}, shiny_sessions {a['rows']['shiny_sessions']}, "
+          f"content {a['rows']['content']}, bundles (a') {a2['rows']['bundles']}")
+    if b:
+        print(f"posit-sdk rows: content {b['rows']['content']}, bundles {b['rows']['bundles']}, "
+              f"usage events {b['rows']['usage']}")
+        print(f"speed-up (b)/(a):  {b['seconds'] / a['seconds']:.1f}x   (target >= 10x)")
+        print(f"speed-up (b)/(a'): {b['seconds'] / a2['seconds']:.1f}x")
+    print(f"refresh (c)/(a):   {100 * c['seconds'] / a['seconds']:.1f}% of the cold fetch   (target <= 5%); "
+          f"mode {c['mode']}")
+    print(f"peak RSS of the kit: {max(a['rss'], a2['rss'], c['rss']) / 2**30:.2f} GiB   (target <= 1.5 GiB)")
+
+
+if __name__ == "__main__":
+    main()
