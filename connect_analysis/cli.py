@@ -198,5 +198,29 @@ def demo(out, pdf):
     click.echo(run_demo(out, pdf=pdf).html)
 
 
+@main.command()
+@click.option("--server", metavar="URL", help="Connect server URL (default: CONNECT_SERVER).")
+@click.option("--out", required=True, type=click.Path(file_okay=False), metavar="DIR",
+              help="Snapshot directory; an existing snapshot of the same server is refreshed incrementally.")
+@click.option("--days", type=click.IntRange(min=1), default=90, show_default=True,
+              help="Usage window: this many days back from now.")
+@click.option("--since", metavar="DATE", help="Usage window start instead of --days (UTC date or timestamp).")
+@click.option("--workers", type=click.IntRange(min=1, max=64), default=8, show_default=True,
+              help="Requests in flight at once.")
+@click.option("--bundle-history/--no-bundle-history", default=None,
+              help="Read every bundle of every item (default: only on servers without the storage endpoints).")
+@click.option("--quiet", is_flag=True, help="No progress bars (they are off anyway when stderr is not a terminal).")
+def fetch(server, out, days, since, workers, bundle_history, quiet):
+    """Fetch a Connect server into a snapshot directory (key from CONNECT_API_KEY)."""
+    from .fetch import fetch_snapshot
+
+    manifest = fetch_snapshot(server=server, out=out, days=days, since=since, quiet=quiet, workers=workers,
+                              bundle_history=bundle_history)
+    rows = sum(manifest.get("row_counts", {}).values())
+    gaps = f"; unavailable: {', '.join(manifest['unavailable'])}" if manifest.get("unavailable") else ""
+    click.echo(f"wrote {out}: {rows} rows from {manifest['server']} "
+               f"(Connect {manifest.get('server_version') or 'version hidden'}){gaps}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
