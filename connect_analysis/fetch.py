@@ -16,9 +16,10 @@ same as a fresh full fetch with the same window end.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -46,6 +47,8 @@ from .snapshot import FORMAT, MANIFEST, Snapshot, load_snapshot, write_snapshot
 
 __all__ = ["fetch_snapshot"]
 
+log = logging.getLogger(__name__)
+
 # The first Connect version with each optional endpoint (for "unavailable" reasons).
 NEEDS = {"environments": "2023.05.0", "packages": "2024.11.0", "content_storage": "2026.06.0"}
 
@@ -70,7 +73,10 @@ def fetch_snapshot(server: str | None = None, out: str | Path = "snap", days: in
     out = Path(out)
     client = Client(server, api_key, max_in_flight=workers)
     with client:
-        previous = _previous_snapshot(out, client.server)
+        seed = _previous_snapshot(out, client.server)
+        loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="load")
+        previous = loader.submit(_load_previous, seed)  # read from disk while the network works
+        loader.shutdown(wait=False)
         settings = client.server_settings()
         version = Version.parse(settings.get("version"))
         me = users_api.fetch_me(client)
@@ -132,8 +138,8 @@ def _window_start(end: datetime, days, since) -> datetime:
     return end - timedelta(days=days)
 
 
-def _previous_snapshot(out: Path, server: str) -> Snapshot | None:
-    """The snapshot already in `out` when it can seed an incremental refresh.
+def _previous_snapshot(out: Path, server: str) -> Path | None:
+    """`out` when it holds a snapshot of this server that can seed an incremental refresh.
 
     Refuses (ConfigError) to replace a directory that holds anything else.
     """
@@ -153,6 +159,12 @@ def _previous_snapshot(out: Path, server: str) -> Snapshot | None:
                           "choose a new or empty directory")
     if manifest.get("server") != server:
         return None  # another server's snapshot: replaced by a full fetch
+    return out
+
+
+def _load_previous(out: Path | None) -> Snapshot | None:
+    if out is None:
+        return None
     try:
         return load_snapshot(out)
     except SnapshotError:
@@ -172,9 +184,9 @@ class _Run:
     SKIPPABLE = (PermissionError_, UnsupportedError, NotFoundError)
 
     def __init__(self, client: Client, version: Version | None, workers: int, quiet: bool,
-                 start: datetime, end: datetime, previous: Snapshot | None, bundle_history: bool | None):
+                 start: datetime, end: datetime, previous: Future, bundle_history: bool | None):
         self.client, self.version, self.workers, self.quiet = client, version, workers, quiet
-        self.start, self.end, self.previous = start, end, previous
+        self.start, self.end, self._previous = start, end, previous
         self.bundle_history = bundle_history
         self.tables: dict[str, pd.DataFrame] = {}
         self.unavailable: dict[str, str] = {}
@@ -190,7 +202,7 @@ class _Run:
                  self.environments, self.runtime_caches, self.visits, self.shiny_sessions,
                  self.storage_and_bundles, self.packages]
         with ThreadPoolExecutor(max_workers=len(steps), thread_name_prefix="dataset") as datasets:
-            futures = [datasets.submit(step) for step in steps]
+            futures = [datasets.submit(self._timed, step) for step in steps]
             done, _ = wait(futures, return_when=FIRST_EXCEPTION)
             failed = next((f for f in done if f.exception() is not None), None)
             if failed is not None:
@@ -203,6 +215,13 @@ class _Run:
         return self.tables
 
     # --- helpers --------------------------------------------------------------------
+
+    def _timed(self, step) -> None:
+        t0 = time.monotonic()
+        try:
+            step()
+        finally:
+            log.debug("%s: %.2f s", step.__name__, time.monotonic() - t0)
 
     def _put(self, **tables: pd.DataFrame) -> None:
         with self._lock:
@@ -225,6 +244,11 @@ class _Run:
                 raise
             self._skip(e, *datasets)
         return False
+
+    @property
+    def previous(self) -> Snapshot | None:
+        """The snapshot being refreshed (None for a full fetch); loaded in the background."""
+        return self._previous.result()
 
     def _content(self) -> pd.DataFrame:
         self._content_ready.wait()

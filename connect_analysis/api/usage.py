@@ -42,9 +42,11 @@ def slices(start: datetime, end: datetime, count: int) -> list[tuple[datetime, d
 
 
 def slice_count(start: datetime, end: datetime, workers: int) -> int:
-    """Slices for a window: one per two days, at most four per worker (a one-day refresh: one)."""
-    days = math.ceil((end - start).total_seconds() / (2 * 86400))
-    return max(1, min(workers * 4, days))
+    """Slices for a window: one per two days, between one per worker (so a one-day refresh
+    still reads in parallel) and four per worker, and never more than one per hour."""
+    seconds = (end - start).total_seconds()
+    by_days = max(workers, min(workers * 4, math.ceil(seconds / (2 * 86400))))
+    return max(1, min(by_days, math.ceil(seconds / 3600)))
 
 
 def iso(t: datetime) -> str:
