@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 from datetime import UTC, datetime
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -105,6 +106,7 @@ def test_scheduled_runs_end_to_end(simulator, tmp_path):
     (root / today / "marker").write_text("an earlier run today")
     env = {**os.environ, "CONNECT_API_KEY": KEY}
 
+    seen = len(simulator.request_log)
     done = _run_cli("--server", simulator.url, "--out-root", str(root), "--days", "30", "--keep", "1",
                     env=env)
     assert done.returncode == 0, done.stderr
@@ -116,6 +118,7 @@ def test_scheduled_runs_end_to_end(simulator, tmp_path):
     assert os.readlink(root / "latest") == today
     assert sorted(p.name for p in (root / today / "notebooks").glob("*.ipynb"))
     first_fetch = json.loads((root / "snapshot" / "manifest.json").read_text())
+    first_log = simulator.request_log[seen:]
     good_report = (root / today / "report.html").read_bytes()
 
     broken = tmp_path / "bin" / "quarto"
@@ -123,6 +126,7 @@ def test_scheduled_runs_end_to_end(simulator, tmp_path):
     broken.write_text("#!/bin/sh\necho 'quarto: broken install' >&2\nexit 3\n")
     broken.chmod(0o755)
     env["PATH"] = f"{broken.parent}{os.pathsep}{env['PATH']}"
+    seen = len(simulator.request_log)
     done = _run_cli("--server", simulator.url, "--out-root", str(root), "--days", "30", "--keep", "1",
                     env=env)
     assert done.returncode == 1
@@ -134,6 +138,16 @@ def test_scheduled_runs_end_to_end(simulator, tmp_path):
     second_fetch = json.loads((root / "snapshot" / "manifest.json").read_text())
     assert second_fetch["fetched_at"] >= first_fetch["fetched_at"]  # refreshed in place
     assert second_fetch["row_counts"]["content"] == first_fetch["row_counts"]["content"]
+    # the second run refreshed incrementally: it read only usage newer than the first snapshot's
+    assert (first_fetch["refresh"]["mode"], second_fetch["refresh"]["mode"]) == ("full", "incremental")
+    assert second_fetch["row_counts"]["visits"] >= first_fetch["row_counts"]["visits"] > 0
+    second_log = simulator.request_log[seen:]
+    assert {m for m, _, _ in first_log + second_log} == {"GET"}
+    visits = [[p for _, p, _ in log if "/instrumentation/content/visits" in p] for log in (first_log, second_log)]
+    assert visits[0] and visits[1] and len(visits[1]) < len(visits[0])
+    froms = [parse_qs(urlsplit(p).query)["from"][0] for p in visits[1]]
+    assert min(froms) >= first_fetch["window"]["end"], (froms, first_fetch["window"])
+    assert second_fetch["refresh"]["usage_from"]["visits"] == first_fetch["window"]["end"]
     for path in root.rglob("*"):
         if path.is_file():
             assert KEY.encode() not in path.read_bytes(), path
