@@ -6,6 +6,7 @@ import json
 import os
 import platform
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -159,3 +160,31 @@ def test_entry_point_renders_in_a_clean_environment(bundle, clean_venv, simulato
     for path in work.rglob("*"):
         if path.is_file():
             assert KEY.encode() not in path.read_bytes(), path
+
+
+def test_the_readme_deploy_command_gets_as_far_as_a_read_only_server_allows(bundle, simulator, tmp_path):
+    """The exact `rsconnect deploy` command of the README, pointed at the simulator: rsconnect
+    accepts its options, validates the server, the key from CONNECT_API_KEY and the app mode,
+    makes the bundle, and tries to create the content (which the read-only simulator refuses)."""
+    readme = (source_root() / "README.md").read_text()
+    block = re.search(r"```sh\nconnect-analysis bundle --out (\S+)\n.*?\n(rsconnect deploy .*?)\n```",
+                      readme, re.S)
+    assert block, "the README's publishing block is missing"
+    out, command = block.group(1), " ".join(block.group(2).replace("\\\n", " ").split())
+    assert command == (f"rsconnect deploy manifest {out}/manifest.json "
+                       '--server https://connect.example.com --title "Connect migration report"')
+    args = shlex.split(command.replace(f"{out}/", f"{bundle}/").replace(
+        "https://connect.example.com", simulator.url))
+    rsconnect = os.path.join(os.path.dirname(sys.executable), "rsconnect")
+    seen = len(simulator.request_log)
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "CONNECT_API_KEY": KEY}
+    done = subprocess.run([rsconnect, *args[1:]], capture_output=True, text=True, timeout=120,
+                          env=env, cwd=tmp_path)
+    log = [(m, p.split("?")[0], s) for m, p, s in simulator.request_log[seen:]]
+    assert ("GET", "/__api__/v1/user", 200) in log  # the key from the environment was accepted
+    assert log[-1] == ("POST", "/__api__/v1/content", 405)  # the deploy itself was attempted
+    said = done.stdout + done.stderr
+    for step in ("Validating server...", "Validating app mode...", "Making bundle ..."):
+        assert re.search(re.escape(step) + r"\S*\s*\S*\[OK\]", said), (step, said)
+    assert done.returncode != 0 and "read-only" in said
+    assert KEY not in said
