@@ -464,3 +464,31 @@ def test_cli_bad_input_is_one_line():
         "error: port range 'abc' is not LOW-HIGH, e.g. 30000-32767"]
     done = _cli()
     assert done.returncode == 1 and done.stderr.startswith("error: nothing to check")
+
+
+@pytest.mark.postgres
+def test_postgres_host_port_of_a_real_server_passes(postgres_server):
+    result = check_postgres(f"127.0.0.1:{postgres_server.port}")
+    assert result.ok and result.target == f"127.0.0.1:{postgres_server.port}"
+
+
+@pytest.mark.postgres
+def test_cli_all_four_checks_as_json(postgres_server, simulator, tmp_path):
+    """Every check from the command line at once: a real PostgreSQL by DSN, a directory, a node
+    with listening ports and the simulator with its key. Then one failing target flips the exit."""
+    with listeners(2) as port:
+        args = ["--postgres", postgres_server.dsn(), "--storage", str(tmp_path),
+                "--storage-required-bytes", "1", "--nodes", "127.0.0.1",
+                "--port-range", f"{port}-{port + 1}", "--server", simulator.url, "--json"]
+        done = _cli(*args, env={"CONNECT_API_KEY": "k"})
+        failing = _cli(*args, env={"CONNECT_API_KEY": "not-the-key"})
+    assert done.returncode == 0, done.stdout + done.stderr
+    data = json.loads(done.stdout)
+    assert [(d["name"], d["ok"], d["fix"]) for d in data] == [
+        ("postgres", True, None), ("storage", True, None), ("nodeport", True, None),
+        ("connect", True, None)]
+    assert data[0]["detail"].startswith("logged in; PostgreSQL")
+    assert postgres_server.password not in done.stdout + done.stderr
+    assert failing.returncode == 1 and "Traceback" not in failing.stderr
+    assert [d["ok"] for d in json.loads(failing.stdout)] == [True, True, True, False]
+    assert "not-the-key" not in failing.stdout + failing.stderr
