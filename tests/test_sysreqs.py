@@ -39,7 +39,7 @@ CONTENT = [
     {"guid": "c-api", "title": "Orders API", "bundle_id": "2", "py_version": "3.11.4"},
     {"guid": "c-dash", "title": "Dash", "bundle_id": "3", "r_version": "4.4.1"},
     {"guid": "c-bare", "title": "R without packages", "bundle_id": "4", "r_version": "4.3.2"},
-    {"guid": "c-static", "title": "Static", "bundle_id": "5"},
+    {"guid": "c-static", "title": "Static", "bundle_id": "5", "app_mode": "static"},
     {"guid": "c-draft", "title": "Never deployed", "bundle_id": None, "r_version": "4.3.2"},
 ]
 PACKAGES = [
@@ -211,6 +211,11 @@ def test_fetched_from_the_simulator_new_and_old(demo_dataset, tmp_path):
     r_names = set(served.loc[served["language"] == "r", "name"])
 
     snap = _fetched(demo_dataset, "2026.01.0", tmp_path / "new")
+    # packages.parquet holds exactly what the server lists for deployed content
+    assert sorted(snap.packages[["content_guid", "language", "name", "version"]].itertuples(
+        index=False, name=None)) == sorted(served[["content_guid", "language", "name", "version"]].itertuples(
+            index=False, name=None))
+    assert snap.manifest["sources"]["packages"] == "/v1/packages"
     summary, csvs = packages_analysis(snap)
     assert summary["packages"]["r"] == len(r_names)
     # GDAL's packages are needed exactly when some deployed item uses sf or terra.
@@ -229,3 +234,83 @@ def test_fetched_from_the_simulator_new_and_old(demo_dataset, tmp_path):
     assert summary["package_gaps"]["unknown_content"] == int(with_runtime.sum())
     assert summary["package_gaps"]["packages_unavailable"] == old.unavailable["packages"]
     assert set(csvs["system-requirements.csv"]["status"]) == {"packages_unavailable"}
+
+
+# -- content whose runtime the key cannot see ------------------------------------------------
+
+# A viewer's (or another owner's) key gets r_version/py_version/quarto_version as null: a
+# Shiny app seen that way still needs R packages; only its app mode says so.
+HIDDEN = [
+    {"guid": "h-shiny", "title": "Hidden Shiny", "bundle_id": "1", "app_mode": "shiny"},
+    {"guid": "h-api", "title": "Hidden API", "bundle_id": "2", "app_mode": "python-fastapi"},
+    {"guid": "h-quarto", "title": "Quarto, runtime hidden", "bundle_id": "3", "app_mode": "quarto-static"},
+    {"guid": "h-none", "title": "Mode unknown", "bundle_id": "4", "app_mode": None},
+    {"guid": "q-plain", "title": "Quarto, no engine", "bundle_id": "5", "app_mode": "quarto-static",
+     "quarto_version": "1.4.550"},
+    {"guid": "s-site", "title": "Site", "bundle_id": "6", "app_mode": "static"},
+]
+
+
+def test_content_with_hidden_runtimes_is_unknown_not_needing_nothing():
+    result = system_requirements(_packages([]), _content(HIDDEN), os_list=[U22])
+    status = result.content_status.set_index("content_guid")["status"].to_dict()
+    assert status == {"h-shiny": "no_packages_recorded", "h-api": "no_packages_recorded",
+                      "h-quarto": "no_packages_recorded", "h-none": "no_packages_recorded",
+                      "q-plain": "no_r_or_python", "s-site": "no_r_or_python"}
+    reason = "Connect 2024.05.0 has no package API (needs 2024.11.0)"
+    old = system_requirements(_packages([]), _content(HIDDEN), os_list=[U22], packages_unavailable=reason)
+    assert old.unknown_content["content_guid"].tolist() == ["h-shiny", "h-api", "h-quarto", "h-none"]
+    assert set(old.unknown_content["status"]) == {"packages_unavailable"}
+
+
+# -- end to end: analyze(), the CSV, summary.json and notebook 06 ---------------------------------
+
+def _old_server_snapshot(path):
+    from connect_analysis.snapshot import write_snapshot
+
+    content = _content(CONTENT + HIDDEN[:1])
+    manifest = {"server": {"url": "http://connect.example", "version": "2024.05.0"},
+                "window": {"start": "2026-03-01T00:00:00Z", "end": "2026-05-31T00:00:00Z"},
+                "fetched_at": "2026-05-31T00:00:00Z",
+                "unavailable": {"packages": "Connect 2024.05.0 has no package API (needs 2024.11.0)"}}
+    return write_snapshot(path, {"content": content}, manifest, {"version": "2024.05.0"})
+
+
+def test_unknown_content_reaches_summary_csv_and_report_notebook(tmp_path):
+    import csv
+    import json
+
+    import nbformat
+    import papermill
+
+    from connect_analysis.analysis import analyze, write_analysis
+    from connect_analysis.report import notebooks_dir
+    from connect_analysis.report.execute import ThisPythonKernelManager
+    from connect_analysis.snapshot import load_snapshot
+
+    path = _old_server_snapshot(tmp_path / "snap")
+    out = write_analysis(analyze(load_snapshot(path)), tmp_path / "out")
+    summary = json.loads((out / "summary.json").read_text())
+    unknown = ["c-map", "c-api", "c-dash", "c-bare", "h-shiny"]
+    assert summary["packages"] == {"r": 0, "python": 0}
+    assert summary["system_requirements"] == {U22: [], U24: []}
+    assert summary["package_gaps"]["unknown_content"] == len(unknown)
+    assert "2024.11.0" in summary["package_gaps"]["packages_unavailable"]
+    with open(out / "system-requirements.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert sorted((r["os"], r["content_guid"], r["status"]) for r in rows) == sorted(
+        (o, g, "packages_unavailable") for o in (U22, U24) for g in unknown)
+    assert all(r["os_package"] == "" for r in rows)
+
+    executed = tmp_path / "06.ipynb"
+    papermill.execute_notebook(str(notebooks_dir() / "06-packages-and-system-requirements.ipynb"),
+                               str(executed), parameters={"snapshot": str(path)}, kernel_name="python3",
+                               progress_bar=False, cwd=str(notebooks_dir()),
+                               kernel_manager_class=ThisPythonKernelManager)
+    nb = nbformat.read(executed, as_version=4)
+    heading = next(i for i, c in enumerate(nb.cells) if "packages are unknown" in c.source)
+    html = "".join(o.get("data", {}).get("text/html", "") for o in nb.cells[heading + 1].outputs)
+    for guid in unknown:
+        assert guid in html
+    assert html.count("packages_unavailable") >= len(unknown)
+    assert "Map &lt;app&gt;" in html and "Map <app>" not in html

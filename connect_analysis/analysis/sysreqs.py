@@ -9,7 +9,11 @@ Content whose packages could not be read is reported as unknown, never as needin
 - recorded:              the server listed its packages
 - packages_unavailable:  the snapshot has no package data (old server, or the fetch failed)
 - no_packages_recorded:  deployed R or Python content with no package listed
-- no_r_or_python:        deployed content with neither R nor Python: it needs no packages
+- no_r_or_python:        deployed content that needs no packages: static content, a TensorFlow
+                         model, Quarto with no engine (a Quarto version but neither R nor Python)
+
+A missing R or Python version alone does not make content need nothing: a viewer's key gets
+runtime fields as null, and a Shiny app not yet restored has none.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from .packages import normalized_packages
 
 UNKNOWN_CONTENT_STATUSES = ("packages_unavailable", "no_packages_recorded")
 CONTENT_STATUSES = ("recorded",) + UNKNOWN_CONTENT_STATUSES + ("no_r_or_python",)
+# app modes that run no R or Python code (and list no packages)
+NO_PACKAGE_MODES = ("static", "tensorflow-saved-model")
 
 # system-requirements.csv: one row per (os, content, package, rule, OS package) that resolved,
 # per (os, content, package, rule) that did not (no_rule, no_os_package), and per (os, content)
@@ -97,7 +103,8 @@ def content_package_status(packages: pd.DataFrame, content: pd.DataFrame,
     """One row per deployed content item: content_guid, content_title, status, package_count, reason.
 
     Deployed content with neither an R nor a Python version and no packages is no_r_or_python
-    (static content, Quarto without an engine), whatever the package data.
+    when its app mode runs no code (NO_PACKAGE_MODES) or it has a Quarto version (Quarto without
+    an engine), whatever the package data; any other content without packages is unknown.
     packages_unavailable: why the snapshot has no package data (the manifest's reason), or None
     when the package table was read.
     """
@@ -105,9 +112,11 @@ def content_package_status(packages: pd.DataFrame, content: pd.DataFrame,
     counts = packages.groupby("content_guid").size() if len(packages) else pd.Series(dtype="int64")
     n = deployed["guid"].map(counts).fillna(0).astype("int64").to_numpy()
     has_runtime = (deployed["r_version"].notna() | deployed["py_version"].notna()).to_numpy()
+    runs_no_code = (deployed["app_mode"].isin(NO_PACKAGE_MODES).fillna(False)
+                    | deployed["quarto_version"].notna()).to_numpy()
     status, reason = [], []
-    for count, runtime in zip(n, has_runtime, strict=True):
-        if not runtime and not count:
+    for count, runtime, no_code in zip(n, has_runtime, runs_no_code, strict=True):
+        if not runtime and not count and no_code:
             status.append("no_r_or_python")
             reason.append(None)
         elif packages_unavailable is not None:
