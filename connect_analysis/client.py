@@ -254,6 +254,12 @@ class Client:
                     _CutShort) as e:
                 # nothing listening: a couple of quick retries, not minutes of backoff
                 limit = min(self.retries, 2) if "refused" in _reason(e) else self.retries
+                if attempt >= limit and isinstance(e, _ANSWERED_BADLY):
+                    # the server did answer: its bodies were unusable, so "cannot reach" would mislead
+                    raise ServerError(
+                        f"{self.server} answered {_path(_show(url))}, but with an unusable body ({_reason(e)})"
+                        + (f" after {attempt} retries" if attempt else "") + "; try again later or check the "
+                        "server's logs and any proxy in front of it", url=_show(url)) from None
                 if attempt >= limit:
                     raise UnreachableError(
                         f"cannot reach {self.server} ({_reason(e)}) after {attempt + 1} attempts; "
@@ -341,6 +347,10 @@ class Cancelled(ConnectError):
 
 class _CutShort(Exception):
     """The body was shorter than Content-Length said (a dropped connection)."""
+
+
+# failures after the status line arrived: the server answered, the body was broken
+_ANSWERED_BADLY = (_CutShort, requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
 
 
 def _check_length(response: requests.Response) -> None:
