@@ -170,17 +170,22 @@ def bundle(out):
 @click.option("--pdf", is_flag=True, help="Also print report.pdf (headless Chromium).")
 @click.option("--top", "top_n", type=click.IntRange(min=1), default=20, show_default=True,
               help="How many of the most used content items count as important.")
-@click.option("--images", metavar="FILE",
-              help='Execution images: a YAML file, or "server" for the server\'s own (default: Posit\'s public images).')
+@click.option("--images", default="posit", show_default=True, metavar="FILE|server|posit",
+              help="Execution images: a YAML file, the server's own environments, or Posit's public images.")
 @click.option("--must-keep", multiple=True, metavar="GUID",
               help="Content GUID that is important whatever its usage (repeatable).")
+@click.option("--must-keep-tag", "must_keep_tags", multiple=True, metavar="TAG",
+              help="Tag name (or id) whose content is important whatever its usage (repeatable).")
+@click.option("--current-use-bytes", type=click.IntRange(min=0), default=None,
+              help="Measured bytes in use (e.g. `du -sb` of the data directory); default: bundle bytes.")
 @click.option("--preflight", "preflight_file", type=click.Path(dir_okay=False), metavar="FILE.json",
               help="Results of `preflight --json` to include.")
-def report(snapshot, out, pdf, top_n, images, must_keep, preflight_file):
+def report(snapshot, out, pdf, top_n, images, must_keep, must_keep_tags, current_use_bytes, preflight_file):
     """Execute the notebooks on a snapshot and render one self-contained report.html."""
     from .report import build_report
 
     made = build_report(snapshot, out, top_n=top_n, images=images, must_keep=tuple(must_keep),
+                        must_keep_tags=tuple(must_keep_tags), current_use_bytes=current_use_bytes,
                         preflight=preflight_file, pdf=pdf)
     click.echo(made.html)
     if made.pdf:

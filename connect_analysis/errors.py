@@ -23,6 +23,11 @@ from __future__ import annotations
 class ConnectAnalysisError(Exception):
     """Root of every error the kit raises on purpose."""
 
+    def _render_traceback_(self) -> list[str]:
+        # IPython (Jupyter, papermill) shows this instead of the traceback: an expected
+        # failure in a notebook cell is one line, as it is on the command line.
+        return [f"{type(self).__name__}: {self}"]
+
 
 class ConfigError(ConnectAnalysisError):
     pass

@@ -6,10 +6,13 @@ import ast
 import json
 import re
 import shutil
+import sys
 
 import nbformat
 import papermill
 import pytest
+from jupyter_client.kernelspec import KernelSpec
+from jupyter_client.manager import KernelManager
 from report_fixtures import REPO
 
 from connect_analysis.errors import ConfigError, SnapshotError
@@ -22,7 +25,7 @@ from connect_analysis.report.execute import (
 from connect_analysis.report.notebook import DEMO_SNAPSHOT, check_parameters, open_snapshot
 
 NOTEBOOKS = notebook_paths(notebooks_dir())
-COMMON = ["snapshot", "days", "top_n", "images", "must_keep"]
+COMMON = ["snapshot", "days", "top_n", "images", "must_keep", "must_keep_tags", "current_use_bytes"]
 
 
 def test_notebooks_are_named_in_order():
@@ -38,7 +41,7 @@ def test_parameters_cell_then_a_cell_that_derives_and_validates(path):
     tagged = [i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1
     params = notebook_parameters(path)  # raises unless every line is `name: type = literal`
-    assert [p.name for p in params][:5] == COMMON
+    assert [p.name for p in params][:len(COMMON)] == COMMON
     assert all(p.meaning for p in params)
     assert "ca.prepare(" in nb.cells[tagged[0] + 1].source
 
@@ -61,7 +64,9 @@ def _readme_parameters() -> set[tuple]:
     section = text.split("## Notebooks and the report", 1)[1].split("\n## ", 1)[0]
     rows = set()
     for line in section.splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        # cells split on unescaped pipes; `\|` is a pipe inside a cell (GitHub Markdown)
+        cells = [c.strip().replace("\\|", "|")
+                 for c in re.split(r"(?<!\\)\|", line.strip().strip("|"))]
         if len(cells) != 5 or not line.startswith("| `"):
             continue
         notebook, name, type_, default, meaning = (c.strip("`") if i < 4 else c
@@ -129,3 +134,93 @@ def test_notebook_runs_with_no_arguments_against_the_demo_snapshot(demo_report, 
     nb = nbformat.read(out, as_version=4)
     answers = nb.cells[3].outputs[0].data["text/html"]
     assert "http://127.0.0.1:" in answers and "Content items" in answers
+
+
+def test_check_parameters_tags_and_measured_bytes():
+    ok = check_parameters(snapshot="snap", must_keep_tags=["finance", "7"], current_use_bytes=60 * 10**9)
+    assert ok["must_keep_tags"] == ("finance", "7") and ok["current_use_bytes"] == 60 * 10**9
+    assert check_parameters(snapshot="snap")["current_use_bytes"] is None
+    for bad, word in (({"must_keep_tags": "finance"}, "must_keep_tags"),
+                      ({"must_keep_tags": [""]}, "must_keep_tags"),
+                      ({"current_use_bytes": -1}, "current_use_bytes"),
+                      ({"current_use_bytes": 1.5}, "current_use_bytes"),
+                      ({"current_use_bytes": True}, "current_use_bytes")):
+        with pytest.raises(ConfigError, match=word):
+            check_parameters(snapshot="snap", **bad)
+
+
+@pytest.mark.parametrize("parameters, ename, words", [
+    ({"snapshot": "/nonexistent/snapshot"}, "SnapshotError", "/nonexistent/snapshot"),
+    ({"top_n": 0}, "ConfigError", "top_n must be a whole number >= 1"),
+    ({"must_keep": ["not-a-guid"]}, "ConfigError", "not a content GUID: 'not-a-guid'"),
+], ids=["missing-snapshot", "bad-top-n", "bad-guid"])
+def test_direct_papermill_run_fails_with_one_clear_line(tmp_path, monkeypatch, parameters, ename, words):
+    # papermill on a notebook, as a scheduler would, with a bad input: the derive-and-validate
+    # cell fails with one line naming the problem, not a traceback through the library
+    monkeypatch.delenv("CONNECT_SERVER", raising=False)
+    out = tmp_path / "01-overview.ipynb"
+    with pytest.raises(papermill.PapermillExecutionError) as err:
+        papermill.execute_notebook(str(notebooks_dir() / "01-overview.ipynb"), str(out),
+                                   parameters=parameters, kernel_name="python3", progress_bar=False,
+                                   cwd=str(tmp_path), kernel_manager_class=ThisPythonKernelManager)
+    assert err.value.ename == ename and words in err.value.evalue
+    assert "ca.prepare(" in err.value.source
+    assert len(err.value.traceback) == 1 and err.value.traceback[0].startswith(f"{ename}: ")
+    nb = nbformat.read(out, as_version=4)  # the executed copy holds the same one line
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert [e.traceback for e in errors] == [[f"{ename}: {err.value.evalue}"]]
+    assert not (tmp_path / "demo-output").exists()  # an explicit path is never replaced by the demo
+
+
+def test_connect_analysis_errors_render_as_one_line_in_ipython():
+    from connect_analysis.errors import SnapshotError as Err
+
+    assert Err("/x is not a snapshot directory")._render_traceback_() == [
+        "SnapshotError: /x is not a snapshot directory"]
+
+
+class JupyterLikeKernelManager(KernelManager):
+    """A kernel as Jupyter starts one: this interpreter, with the user's environment as it is
+    (CONNECT_SERVER and CONNECT_API_KEY included, unlike the report's kernels)."""
+
+    @property
+    def kernel_spec(self) -> KernelSpec:
+        return KernelSpec(argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                          display_name="Python 3", language="python", metadata={})
+
+
+def _answers_html(nb) -> str:
+    return next(o.data["text/html"] for c in nb.cells for o in c.get("outputs", [])
+                if "The answers" in o.get("data", {}).get("text/html", ""))
+
+
+def test_notebook_with_no_arguments_fetches_connect_server_when_set(demo_report, monkeypatch):
+    from connect_analysis.simulator import start_simulator
+
+    # the demo snapshot exists at the default path; with CONNECT_SERVER set, the server is
+    # fetched (into ../connect-output/snapshot) and shown, never the demo's data
+    root = demo_report.out.parent
+    nb_dir = root / "notebooks-server"
+    nb_dir.mkdir(exist_ok=True)
+    shutil.copy(notebooks_dir() / "01-overview.ipynb", nb_dir)
+    demo_url = json.loads((demo_report.out / "summary.json").read_text())["server"]["url"]
+    key = "nb-server-key-7c41d2"
+    out = nb_dir / "executed.ipynb"
+    with start_simulator(scenario="demo", api_key=key, seed=5, port=0) as sim:
+        monkeypatch.setenv("CONNECT_SERVER", sim.url + "/")  # normalised like the client does
+        monkeypatch.setenv("CONNECT_API_KEY", key)
+        papermill.execute_notebook(str(nb_dir / "01-overview.ipynb"), str(out), kernel_name="python3",
+                                   progress_bar=False, cwd=str(nb_dir),
+                                   kernel_manager_class=JupyterLikeKernelManager)
+        fetched = json.loads((root / "connect-output" / "snapshot" / "manifest.json").read_text())
+        assert fetched["server"] == sim.url and sim.url != demo_url
+        answers = _answers_html(nbformat.read(out, as_version=4))
+        assert sim.url in answers and demo_url not in answers
+        assert key not in out.read_text()
+        # run again: the server's snapshot is there, so it is used as is (no second fetch)
+        stamp = (root / "connect-output" / "snapshot" / "manifest.json").stat().st_mtime_ns
+        papermill.execute_notebook(str(nb_dir / "01-overview.ipynb"), str(out), kernel_name="python3",
+                                   progress_bar=False, cwd=str(nb_dir),
+                                   kernel_manager_class=JupyterLikeKernelManager)
+        assert (root / "connect-output" / "snapshot" / "manifest.json").stat().st_mtime_ns == stamp
+    assert json.loads((demo_report.out / "snapshot" / "manifest.json").read_text())["server"] == demo_url

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 from plotly.offline import get_plotlyjs
 from report_fixtures import CANARY_KEY, PREFLIGHT_DETAIL, REPO
@@ -19,7 +20,8 @@ from connect_analysis.report import notebooks_dir
 from connect_analysis.report.execute import execute_notebooks, notebook_paths
 
 NOTEBOOKS = [p.name for p in notebook_paths(notebooks_dir())]
-PARAMETER_NAMES = {"snapshot", "days", "top_n", "images", "must_keep", "preflight", "image_os"}
+PARAMETER_NAMES = {"snapshot", "days", "top_n", "images", "must_keep", "must_keep_tags",
+                   "current_use_bytes", "preflight", "image_os"}
 
 
 def test_report_writes_html_analysis_and_run_record(hostile_report):
@@ -170,3 +172,40 @@ def test_pdf_is_printed_from_the_html(hostile_report, tmp_path):
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF-") and len(data) > 20_000
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_report_takes_the_analyze_options_and_agrees_with_analyze(tmp_path):
+    from connect_analysis.snapshot import load_snapshot, write_snapshot
+
+    snapshot = write_hostile_snapshot(tmp_path / "snap")
+    snap = load_snapshot(snapshot)
+    tags = pd.DataFrame({"content_guid": [GUIDS[3]], "tag_id": ["9"], "tag_name": ["finance"]})
+    write_snapshot(snapshot, dict(snap.tables) | {"content_tags": tags}, snap.manifest,
+                   snap.server_settings)
+    options = ["--images", "server", "--must-keep-tag", "finance", "--top", "2",
+               "--current-use-bytes", str(60 * 10**9)]
+    analysed = _cli("analyze", str(snapshot), "--out", str(tmp_path / "analysis"), *options)
+    assert analysed.returncode == 0, analysed.stderr
+    made = _cli("report", "--snapshot", str(snapshot), "--out", str(tmp_path / "report"), *options)
+    assert made.returncode == 0, made.stderr[-3000:]
+    summary = json.loads((tmp_path / "report" / "summary.json").read_text())
+    assert summary == json.loads((tmp_path / "analysis" / "summary.json").read_text())
+    # events: GUIDS[0] 3 visits + 4 sessions, GUIDS[1] 5 visits; then GUIDS[3] by its tag
+    assert [(c["guid"], c["reason"]) for c in summary["important_content"]] == [
+        (GUIDS[0], "top 2 by usage (rank 1)"), (GUIDS[1], "top 2 by usage (rank 2)"),
+        (GUIDS[3], "must-keep tag finance")]
+    assert summary["storage"]["current_use_bytes"] == 60 * 10**9
+    assert summary["storage"]["recommended_bytes"] == 120 * 10**9  # 2 x the measured use
+    assert (summary["images"]["source"], summary["images"]["image_count"]) == ("server", 0)
+    for csv_name in ("important-content.csv", "storage-by-content.csv", "run-as.csv"):
+        assert (tmp_path / "report" / csv_name).read_text() == \
+            (tmp_path / "analysis" / csv_name).read_text(), csv_name
+    # the notebooks got the same options, so the sections show the same figures
+    for name in NOTEBOOKS:
+        params = nbformat.read(tmp_path / "report" / "notebooks" / name, as_version=4).metadata.papermill.parameters
+        assert params["must_keep_tags"] == ["finance"] and params["current_use_bytes"] == 60 * 10**9
+        assert params["images"] == "server" and params["top_n"] == 2
+    page = (tmp_path / "report" / "report.html").read_text()
+    assert "120.0 GB (current use 60.0 GB" in page  # the answers
+    assert "60.0 GB (60,000,000,000 bytes)" in page  # the storage section's facts
+    assert page.count(GUIDS[3]) >= 2  # important content: the links table and the full table

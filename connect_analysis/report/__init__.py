@@ -37,9 +37,14 @@ def notebooks_dir() -> Path:
 
 def build_report(snapshot: str | os.PathLike, out: str | os.PathLike, *, top_n: int = 20,
                  images: str | os.PathLike | None = None, must_keep: tuple[str, ...] = (),
+                 must_keep_tags: tuple[str, ...] = (), current_use_bytes: int | None = None,
                  preflight: str | os.PathLike | None = None, pdf: bool = False,
                  quarto: str | None = None) -> Report:
     """Analyse the snapshot into out, execute every notebook against it, render report.html.
+
+    top_n, images ("posit", "server" or a YAML file), must_keep (GUIDs), must_keep_tags and
+    current_use_bytes (measured bytes in use) are the options of `analyze`, given to the
+    analysis and to every notebook alike, so the report shows what summary.json holds.
 
     quarto: the Quarto binary to render with (default: `quarto` on PATH; "" forces the
     built-in renderer). Raises SnapshotError, ConfigError or ReportError (naming the
@@ -55,7 +60,8 @@ def build_report(snapshot: str | os.PathLike, out: str | os.PathLike, *, top_n: 
     out = Path(out).resolve()
     params = check_parameters(snapshot=str(snapshot), top_n=top_n,
                               images=str(images or ""), must_keep=list(must_keep),
-                              preflight=str(preflight or ""))
+                              must_keep_tags=list(must_keep_tags),
+                              current_use_bytes=current_use_bytes, preflight=str(preflight or ""))
     if preflight:
         from ..preflight import read_results
 
@@ -67,7 +73,8 @@ def build_report(snapshot: str | os.PathLike, out: str | os.PathLike, *, top_n: 
         raise ConfigError(f"cannot create {out}: {e.strerror or e}") from None
 
     result = analyze(snap, images=params["images"], must_keep_guids=params["must_keep"],
-                     top_n=top_n)
+                     must_keep_tags=params["must_keep_tags"], top_n=top_n,
+                     current_use_bytes=current_use_bytes)
     write_analysis(result, out)
     seconds["analyze"] = time.perf_counter() - t0
 
@@ -77,6 +84,8 @@ def build_report(snapshot: str | os.PathLike, out: str | os.PathLike, *, top_n: 
         "top_n": top_n,
         "images": params["images"] or "",
         "must_keep": list(params["must_keep"]),
+        "must_keep_tags": list(params["must_keep_tags"]),
+        "current_use_bytes": current_use_bytes,
         "preflight": str(Path(preflight).resolve()) if preflight else "",
     })
     seconds["execute"] = time.perf_counter() - t0

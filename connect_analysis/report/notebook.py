@@ -16,6 +16,9 @@ from ..tables import Table, human_bytes, key_values
 
 # the default `snapshot` parameter, relative to notebooks/ (Jupyter's working directory there)
 DEMO_SNAPSHOT = "../demo-output/snapshot"
+# where the default is fetched to instead when CONNECT_SERVER is set: never the demo's directory,
+# so demo data is never shown as the server's
+SERVER_SNAPSHOT = "../connect-output/snapshot"
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
@@ -34,8 +37,11 @@ class Prepared:
 
 
 def check_parameters(*, snapshot: str, days: int = 90, top_n: int = 20, images: str = "",
-                     must_keep: list | tuple = (), preflight: str = "") -> dict:
-    """The parameters, validated; raises ConfigError naming the first bad one."""
+                     must_keep: list | tuple = (), must_keep_tags: list | tuple = (),
+                     current_use_bytes: int | None = None, preflight: str = "") -> dict:
+    """The parameters, validated; raises ConfigError naming the first bad one.
+
+    current_use_bytes: measured bytes in use (None: the bundle bytes)."""
     if not isinstance(snapshot, str | os.PathLike) or not str(snapshot):
         raise ConfigError("snapshot must be a directory path")
     for name, value in (("days", days), ("top_n", top_n)):
@@ -46,45 +52,95 @@ def check_parameters(*, snapshot: str, days: int = 90, top_n: int = 20, images: 
     bad = [g for g in must_keep if not _GUID.match(g)]
     if bad:
         raise ConfigError(f"must_keep: not a content GUID: {bad[0]!r}")
+    if not isinstance(must_keep_tags, list | tuple) or not all(
+            isinstance(t, str) and t for t in must_keep_tags):
+        raise ConfigError("must_keep_tags must be a list of tag names or ids")
+    if current_use_bytes is not None and (isinstance(current_use_bytes, bool)
+                                          or not isinstance(current_use_bytes, int)
+                                          or current_use_bytes < 0):
+        raise ConfigError(f"current_use_bytes must be a whole number of bytes >= 0 or None, "
+                          f"not {current_use_bytes!r}")
     named = {"", "posit", "server"}  # images: Posit's public images, or the server's own
     for name, value in (("images", "" if images in named else images), ("preflight", preflight)):
         if value and not Path(value).expanduser().is_file():
             raise ConfigError(f"{name}: no such file: {value}")
     return {"snapshot": Path(snapshot).expanduser(), "days": days, "top_n": top_n,
             "images": (images or None) if images in named else str(Path(images).expanduser().resolve()),
-            "must_keep": tuple(must_keep),
+            "must_keep": tuple(must_keep), "must_keep_tags": tuple(must_keep_tags),
+            "current_use_bytes": current_use_bytes,
             "preflight": Path(preflight).expanduser() if preflight else None}
 
 
 def open_snapshot(path: Path, days: int = 90):
-    """Load the snapshot at path. When it is missing: fetch it from CONNECT_SERVER if that is
-    set (key from CONNECT_API_KEY), else, for the default path only, make the demo snapshot."""
+    """Load the snapshot at path.
+
+    For the default path (a notebook opened with no arguments): with CONNECT_SERVER set, the
+    server is fetched into SERVER_SNAPSHOT (key from CONNECT_API_KEY) unless that already holds
+    this server's snapshot; without it, the demo snapshot is made when missing. Any other path
+    that is missing is fetched from CONNECT_SERVER when set, else it is an error.
+    """
     from ..snapshot import load_snapshot
 
     path = Path(path)
-    if not path.exists():
-        server = os.environ.get("CONNECT_SERVER")
+    server = os.environ.get("CONNECT_SERVER")
+    default = path.resolve() == Path(DEMO_SNAPSHOT).resolve()
+    if server and default:
+        path = Path(SERVER_SNAPSHOT)
+        if _snapshot_server(path) != _normal(server):
+            _fetch(server, path, days)
+    elif not path.exists():
         if server:
-            from ..fetch import fetch_snapshot
-
-            fetch_snapshot(server, path, days=days, quiet=True)
-        elif path.resolve() == Path(DEMO_SNAPSHOT).resolve():
+            _fetch(server, path, days)
+        elif default:
             from ..demo import make_demo_snapshot
 
             make_demo_snapshot(path)
     return load_snapshot(path)
 
 
+def _fetch(server: str, path: Path, days: int) -> None:
+    from ..fetch import fetch_snapshot
+
+    fetch_snapshot(server, path, days=days, quiet=True)
+
+
+def _normal(server: str) -> str | None:
+    from ..client import normalize_server
+
+    try:
+        return normalize_server(server)
+    except ConfigError:
+        return None  # the fetch says what is wrong with it
+
+
+def _snapshot_server(path: Path) -> str | None:
+    """The server URL in path's manifest, or None when there is no readable snapshot."""
+    import json
+
+    try:
+        return json.loads((path / "manifest.json").read_text()).get("server")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 def prepare(*, snapshot: str, days: int = 90, top_n: int = 20, images: str = "",
-            must_keep: list | tuple = (), preflight: str = "") -> Prepared:
-    """Check the parameters, open the snapshot and analyse it (the notebooks' second cell)."""
+            must_keep: list | tuple = (), must_keep_tags: list | tuple = (),
+            current_use_bytes: int | None = None, preflight: str = "") -> Prepared:
+    """Check the parameters, open the snapshot and analyse it (the notebooks' second cell).
+
+    The analysis options are those of `connect-analysis analyze`, so a notebook given the
+    same options shows the same figures as summary.json."""
     from ..analysis import analyze
 
     p = check_parameters(snapshot=snapshot, days=days, top_n=top_n, images=images,
-                         must_keep=must_keep, preflight=preflight)
+                         must_keep=must_keep, must_keep_tags=must_keep_tags,
+                         current_use_bytes=current_use_bytes, preflight=preflight)
     snap = open_snapshot(p["snapshot"], days=p["days"])
-    result = analyze(snap, images=p["images"], must_keep_guids=p["must_keep"], top_n=p["top_n"])
-    return Prepared(snapshot_path=p["snapshot"], snapshot=snap, result=result, top_n=p["top_n"])
+    result = analyze(snap, images=p["images"], must_keep_guids=p["must_keep"],
+                     must_keep_tags=p["must_keep_tags"], top_n=p["top_n"],
+                     current_use_bytes=p["current_use_bytes"])
+    return Prepared(snapshot_path=Path(snap.path or p["snapshot"]), snapshot=snap, result=result,
+                    top_n=p["top_n"])
 
 
 def answers(summary: dict) -> Table:
