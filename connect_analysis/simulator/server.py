@@ -62,6 +62,7 @@ DROPPED = 0  # the status logged for a connection dropped mid-body
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: every response carries Content-Length
+    disable_nagle_algorithm = True  # headers and body go out as two writes: no delayed-ACK stall
     server_version = "Posit-Connect-Simulator"
     sim: Simulator  # set on the subclass made per server
 
