@@ -11,6 +11,7 @@ the results, so the matrix costs one such minute, not four.
 from __future__ import annotations
 
 import contextlib
+import html
 import json
 import os
 import resource
@@ -175,10 +176,21 @@ def test_low_privilege_keys_give_a_partial_snapshot_that_says_why(kit, simulator
     # nothing the key could not read is presented as an empty table
     for dataset in unavailable:
         assert manifest["row_counts"].get(dataset, 0) == 0
-    run = kit("analyze", snap, "--out", kit.base / "analysis")
-    assert run.returncode == 0, str(run)
-    summary = json.loads((kit.base / "analysis" / "summary.json").read_text())
+    if role == "publisher":
+        run = kit("analyze", snap, "--out", kit.base / "analysis")
+        assert run.returncode == 0, str(run)
+        summary = json.loads((kit.base / "analysis" / "summary.json").read_text())
+        assert set(summary["unavailable"]) == set(unavailable)
+        return
+    # the viewer's report (the most restricted key) says what it could not see, and why
+    run = kit("report", "--snapshot", snap, "--out", kit.base / "report")
+    assert run.returncode == 0 and "Traceback" not in run.stderr, str(run)
+    summary = json.loads((kit.base / "report" / "summary.json").read_text())
     assert set(summary["unavailable"]) == set(unavailable)
+    page = html.unescape((kit.base / "report" / "report.html").read_text())
+    assert "Not available from this server" in page
+    for dataset, reason in unavailable.items():
+        assert f"{dataset}: {reason}" in page, dataset
 
 
 @pytest.mark.parametrize("row, words", [
@@ -335,8 +347,10 @@ def test_foreign_snapshot(kit, snapshot_copy, simulators, demo_dataset):
     manifest = json.loads((snapshot_copy / "manifest.json").read_text())
     manifest["format"] = "another-tool-snapshot/3"
     (snapshot_copy / "manifest.json").write_text(json.dumps(manifest))
+    foreign = tree_hash(snapshot_copy)
     run = kit("report", "--snapshot", snapshot_copy, "--out", kit.base / "report")
     assert_one_line(run, "not a connect-analysis snapshot")
+    assert tree_hash(snapshot_copy) == foreign and not (kit.base / "report").exists()
     FIGURES.tried("--out holds someone else's files")
     sim = simulators(demo_dataset)
     theirs = kit.base / "theirs"
@@ -358,9 +372,11 @@ def test_notebooks_given_unknown_or_bad_parameters(kit, snapshot_copy, args, wor
     """Parameters are checked before any notebook starts: one line, nothing executed."""
     FIGURES.tried(f"report parameters {args[0]}")
     out = kit.base / "report"
+    before = tree_hash(snapshot_copy)
     run = kit("report", "--snapshot", snapshot_copy, "--out", out, *args)
     assert_one_line(run, *words, exit_code=code)
     assert not (out / "notebooks").exists()
+    assert tree_hash(snapshot_copy) == before
     assert run.seconds < 20
 
 
