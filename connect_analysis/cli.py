@@ -41,15 +41,24 @@ def main():
     """
 
 
+def _connect_version(ctx, param, value):
+    from .simulator.server import VERSION
+
+    if not VERSION.fullmatch(value):
+        raise click.BadParameter(f"{value!r} is not a Connect version (YYYY.MM.PATCH, e.g. 2024.09.0)")
+    return value
+
+
 @main.command()
 @click.option("--port", type=int, default=3939, show_default=True, help="Loopback port (0: any free port).")
 @click.option("--api-key", required=True, help="The administrator key the simulator accepts.")
 @click.option("--scenario", type=click.Choice(["demo", "large"]), default="demo", show_default=True,
               help="Which generated server to serve.")
-@click.option("--connect-version", default="2026.06.0", show_default=True,
-              help="Connect version to imitate; gates endpoints and fields.")
-@click.option("--latency-ms", type=float, default=0.0, show_default=True, help="Added latency per request.")
-@click.option("--fault-rate", type=float, default=0.0, show_default=True,
+@click.option("--connect-version", default="2026.06.0", show_default=True, callback=_connect_version,
+              help="Connect version to imitate (YYYY.MM.PATCH); gates endpoints and fields.")
+@click.option("--latency-ms", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="Added latency per request.")
+@click.option("--fault-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Fraction of requests answered 503, 429 or dropped mid-body.")
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed for the generated data.")
 def simulate(port, api_key, scenario, connect_version, latency_ms, fault_rate, seed):

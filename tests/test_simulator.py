@@ -62,8 +62,10 @@ def test_generated_data_has_the_traits_of_a_real_server(sim):
     assert v["time"].min() >= NOW.replace(year=2025) and v["time"].max() <= NOW
     r_pkgs = set(ds.packages.loc[ds.packages["language"] == "r", "name"])
     py_pkgs = set(ds.packages.loc[ds.packages["language"] == "python", "name"])
-    assert {"curl", "openssl", "xml2", "textshaping"} <= r_pkgs
-    assert {"psycopg2", "lxml"} <= py_pkgs
+    assert {"sf", "rgdal", "terra", "xml2", "curl", "openssl", "RPostgres", "odbc", "rJava", "magick",
+            "textshaping", "ragg"} <= r_pkgs
+    assert {"psycopg2", "mysqlclient", "pyodbc", "GDAL", "lxml"} <= py_pkgs
+    assert set(ds.packages["content_guid"]) <= set(c.loc[c["r_version"].notna() | c["py_version"].notna(), "guid"])
     # popularity is skewed: the top item has many times the median's visits
     counts = v["content_guid"].value_counts()
     assert counts.iloc[0] > 10 * counts.median()
@@ -138,9 +140,20 @@ def test_bundles_newest_first_with_sizes(sim):
 # -- roles ----------------------------------------------------------------------------------
 
 def test_viewer_sees_no_runtimes_and_no_usage(sim):
+    from connect_analysis.simulator.api import RUNTIME_FIELDS
+
     key = sim.keys["viewer"]
     items = get(sim, "/__api__/v1/content", key=key).json()
-    assert items and all(i["r_version"] is None and i["py_version"] is None for i in items)
+    admin = {i["guid"]: i for i in get(sim, "/__api__/v1/content").json()}
+    assert items and all(i[f] is None for i in items for f in RUNTIME_FIELDS)
+    # the same items have runtimes for the administrator: it is the role that hides them
+    for field in ("r_version", "py_version", "quarto_version", "cluster_name", "r_environment_management"):
+        assert any(admin[i["guid"]][field] is not None for i in items), field
+    assert [i["title"] for i in items] == [admin[i["guid"]]["title"] for i in items]
+    deployed = next(i["guid"] for i in items if admin[i["guid"]]["r_version"])
+    bundles = get(sim, f"/__api__/v1/content/{deployed}/bundles", key=key).json()
+    assert bundles and all(b["r_version"] is None and b["image_name"] is None for b in bundles)
+    assert any(b["r_version"] for b in get(sim, f"/__api__/v1/content/{deployed}/bundles").json())
     r = get(sim, "/__api__/v1/instrumentation/content/visits", key=key)
     assert r.status_code == 403 and r.json()["code"] == 22
     assert get(sim, "/__api__/v1/system/caches/runtime", key=key).status_code == 403
@@ -185,7 +198,15 @@ def test_version_gating(version):
         assert exists("/__api__/v1/environments") == (v >= (2023, 5))
         assert exists("/__api__/v1/instrumentation/content/hits") == (v >= (2025, 4))
         assert exists("/__api__/v1/packages") == (v >= (2024, 11))
+        guid = s.dataset.content.loc[s.dataset.content["bundle_id"].notna(), "guid"].iloc[0]
+        assert exists(f"/__api__/v1/content/{guid}/packages") == (v >= (2024, 11))
         assert exists("/__api__/v1/system/storage") == (v >= (2026, 6))
+        assert exists("/__api__/v1/content/storage") == (v >= (2026, 6))
+        assert exists(f"/__api__/v1/content/{guid}/storage") == (v >= (2026, 6))
+        assert exists("/__api__/v1/instrumentation/content/visits")  # always there
+        one = get(s, f"/__api__/v1/content/{guid}").json()
+        assert ("locked" in one) == (v >= (2024, 8))
+        assert ("environment_guid" in one) == (v >= (2025, 9))
         r = get(s, "/__api__/v1/content", include="vanity_url")
         if v >= (2024, 6):
             assert r.status_code == 200
@@ -285,7 +306,7 @@ def test_cli_simulate_serves_until_ctrl_c():
 
     exe = Path(sys.executable).with_name("connect-analysis")
     proc = subprocess.Popen([str(exe), "simulate", "--port", "0", "--api-key", "cli-secret-key",
-                             "--connect-version", "2024.09.0"],
+                             "--connect-version", "2024.09.0", "--seed", "2", "--latency-ms", "60"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline()
@@ -294,6 +315,11 @@ def test_cli_simulate_serves_until_ctrl_c():
         r = requests.get(url + "/__api__/v1/user", headers={"Authorization": "Key cli-secret-key"}, timeout=10)
         assert r.json()["user_role"] == "administrator"
         assert requests.get(url + "/__api__/server_settings", timeout=10).json()["version"] == "2024.09.0"
+        t = time.perf_counter()
+        items = requests.get(url + "/__api__/v1/content", headers={"Authorization": "Key cli-secret-key"},
+                             timeout=10).json()
+        assert time.perf_counter() - t >= 0.06  # --latency-ms
+        assert [i["guid"] for i in items] == generate_dataset("demo", seed=2).content["guid"].tolist()  # --seed
     finally:
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=20)
@@ -309,3 +335,27 @@ def test_tiny_scenario_is_a_small_editable_starting_point():
         assert len(get(s, "/__api__/v1/content").json()) == 3
         body = get(s, "/__api__/v1/instrumentation/content/visits", limit=500).json()
         assert len(body["results"]) == 400
+
+
+@pytest.mark.parametrize(("args", "word"), [
+    (["--connect-version", "abc"], "--connect-version"),
+    (["--connect-version", "2024.9"], "--connect-version"),
+    (["--fault-rate", "2"], "--fault-rate"),
+    (["--latency-ms", "-5"], "--latency-ms"),
+])
+def test_cli_simulate_bad_options_are_one_line(args, word):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    exe = Path(sys.executable).with_name("connect-analysis")
+    p = subprocess.run([str(exe), "simulate", "--port", "0", "--api-key", "k", *args],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 2 and p.stdout == ""
+    assert word in p.stderr and len(p.stderr.strip().splitlines()) == 1 and "Traceback" not in p.stderr
+
+
+def test_a_version_that_is_not_one_is_refused():
+    ds = generate_dataset("tiny", seed=1, now=NOW)
+    with pytest.raises(ValueError, match="not a Connect version"):
+        start_simulator(api_key=ADMIN, connect_version="latest", dataset=ds)

@@ -58,6 +58,7 @@ ROUTES = [
 _COMPILED = [(re.compile(p), h, v) for p, h, v in ROUTES]
 FAULT_KINDS = ("503", "429", "drop")
 DROPPED = 0  # the status logged for a connection dropped mid-body
+VERSION = re.compile(r"\d{4}\.\d{1,2}\.\d+(-\S+)?")  # "2024.09.0", "2023.11.0-dev+103"
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -183,6 +184,8 @@ class Simulator:
     def __init__(self, dataset: Dataset, api_key: str, connect_version: str, latency_ms: float,
                  faults: dict[str, float] | None, seed: int, port: int, retry_after: int):
         self.dataset = dataset
+        if not VERSION.fullmatch(connect_version):
+            raise ValueError(f"{connect_version!r} is not a Connect version (YYYY.MM.PATCH, e.g. 2024.09.0)")
         self.connect_version = connect_version
         self.version = parse_version(connect_version)
         self.latency_s = latency_ms / 1000.0
