@@ -1,13 +1,16 @@
 import csv
+import io
 import json
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
-from analysis_fixtures import IMAGES_YAML, SERVER, manifest, small_snapshot, tables
+from analysis_fixtures import CONTENT, IMAGES_YAML, SERVER, manifest, small_snapshot, tables
 
 import connect_analysis.analysis as analysis
 from connect_analysis.analysis import analyze, analyze_snapshot, write_analysis
+from connect_analysis.analysis.output import csv_text
 from connect_analysis.errors import AnalysisError
 from connect_analysis.snapshot import write_snapshot
 
@@ -184,3 +187,25 @@ def test_an_empty_snapshot_analyses_to_zeros(tmp_path):
     assert s["window"] == {"start": None, "end": None} and s["server"] == {"url": None, "version": None}
     write_analysis(r, tmp_path / "out")
     assert (tmp_path / "out" / "important-content.csv").read_text().startswith("position,usage_rank,guid")
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(tmp_path):
+    # server titles are untrusted: "=HYPERLINK(...)" in a CSV opened in Excel is a formula.
+    # In the CSVs such text cells get a leading apostrophe; summary.json keeps the exact text.
+    titles = {"a1": "=HYPERLINK(\"http://evil\",\"x\")", "b2": "+1+cmd", "c3": "-2+3", "g7": "@SUM(A1)",
+              "f6": "\tTab", "d4": "plain = fine"}
+    content = [dict(c, title=titles.get(c["guid"], c["title"])) for c in CONTENT]
+    r = analyze(small_snapshot(content=content), top_n=10)
+    out = write_analysis(r, tmp_path / "out")
+    rows = {row["guid"]: row for row in _rows(out / "important-content.csv")}
+    assert rows["a1"]["title"] == "'=HYPERLINK(\"http://evil\",\"x\")"
+    assert (rows["b2"]["title"], rows["c3"]["title"], rows["g7"]["title"], rows["f6"]["title"]) == (
+        "'+1+cmd", "'-2+3", "'@SUM(A1)", "'\tTab")
+    storage = {row["guid"]: row for row in _rows(out / "storage-by-content.csv")}
+    assert storage["c3"]["title"] == "'-2+3" and storage["c3"]["bytes_total"] == "1000"
+    titles_of_all = {row["guid"]: row["title"] for row in _rows(out / "content-images.csv")}
+    assert titles_of_all["d4"] == "plain = fine" and titles_of_all["h8"] == ""  # null stays empty
+    # numbers stay numbers (a negative number is not text), and the JSON is exact
+    assert pd.read_csv(io.StringIO(csv_text(pd.DataFrame({"n": [-5, 3]}))))["n"].tolist() == [-5, 3]
+    summary = json.loads((out / "summary.json").read_text())
+    assert {i["guid"]: i["title"] for i in summary["important_content"]}["a1"] == titles["a1"]

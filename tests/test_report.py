@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import subprocess
 import sys
+from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
@@ -209,3 +211,98 @@ def test_report_takes_the_analyze_options_and_agrees_with_analyze(tmp_path):
     assert "120.0 GB (current use 60.0 GB" in page  # the answers
     assert "60.0 GB (60,000,000,000 bytes)" in page  # the storage section's facts
     assert page.count(GUIDS[3]) >= 2  # important content: the links table and the full table
+
+
+class _Page(HTMLParser):
+    """Every attribute value, script and style body, and table-cell text of a page."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.attributes, self.code, self.cell_text, self.other_text = [], [], [], []
+        self._stack: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self._stack.append(tag)
+        self.attributes += [(tag, k, v or "") for k, v in attrs]
+
+    def handle_endtag(self, tag):
+        while self._stack and self._stack.pop() != tag:
+            pass
+
+    def handle_data(self, data):
+        where = self._stack[-1] if self._stack else ""
+        if where in ("script", "style"):
+            self.code.append(data)
+        elif {"td", "th"} & set(self._stack):
+            self.cell_text.append(data)
+        else:
+            self.other_text.append(data)
+
+
+URL = re.compile(r"(?:https?:)?//[\w.-]+(?::\d+)?[^\s\"'<>)]*", re.I)
+
+
+@pytest.mark.parametrize("which", ["demo_report", "hostile_report"])
+def test_no_reference_to_another_host(which, request):
+    made = request.getfixturevalue(which)
+    page = (made.out / "report.html").read_text()
+    plotly = get_plotlyjs()
+    assert page.count(plotly) == 1 and len(re.findall(r"plotly\.js v\d", page)) == 1  # one copy
+    parsed = _Page()
+    parsed.feed(page.replace(plotly, ""))
+    # nothing the browser would load or follow: no URL in any attribute, script or stylesheet
+    assert [a for a in parsed.attributes if URL.search(a[2])] == []
+    assert [m for code in parsed.code for m in URL.findall(code) if not m.startswith("//-")] == []
+    # URLs appear only as text from the data: the server's own content URLs in table cells, and
+    # package notes (e.g. "requires Pandoc (http://pandoc.org)"); none outside the tables
+    # except the server's address in the heading
+    server = json.loads((made.out / "summary.json").read_text())["server"]["url"]
+    assert all(u.startswith(server) for t in parsed.other_text for u in URL.findall(t))
+    cell_urls = [u for t in parsed.cell_text for u in URL.findall(t)]
+    assert any(u.startswith(server + "/content/") for u in cell_urls)
+
+
+ANSWER_LABELS = ["Server", "Content items", "R versions in use (content items)",
+                 "Python versions in use (content items)", "Quarto versions in use (content items)",
+                 "Images covering the content (smallest set, in order)", "Content no image covers",
+                 "Important content", "Shared storage: recommended capacity", "Bundles",
+                 "Migration time (estimate)", "Run-as (custom Unix users)", "Run as the viewing user",
+                 "Licence"]
+
+
+def test_report_opens_with_the_answers(hostile_report):
+    page = (hostile_report.out / "report.html").read_text()
+    body = page[page.index("<body"):]
+    first_table = body[body.index("<table"):body.index("</table>")]
+    # the first thing after the heading is the answers table, in this order
+    assert body.index("<table") < body.index('id="section-02-runtimes-and-images"')
+    assert "The answers" in first_table
+    positions = [first_table.index(f">{html.escape(label)}<") for label in ANSWER_LABELS]
+    assert positions == sorted(positions)
+    rows = dict(re.findall(r"<th[^>]*>([^<]+)</th>\s*<td[^>]*>([^<]*)</td>", first_table))
+    # the hand-built snapshot: 5 items, 4 deployed; R 4.3.2 on two, 4.4.1 on one (the server
+    # has R 4.3.2 and Python 3.11.4 only); bundles 2+3+5+7+1 MB
+    assert rows["Content items"] == "5 (4 deployed, 1 never deployed)"
+    assert rows["R versions in use (content items)"] == "4.3.2 (2), 4.4.1 (1) | missing on the server: 4.4.1"
+    assert rows["Python versions in use (content items)"] == \
+        "3.11.4 (1), 3.12.1 (1) | missing on the server: 3.12.1"
+    assert rows["Quarto versions in use (content items)"] == "1.4.550 (1) | missing on the server: 1.4.550"
+    assert rows["Important content"] == "4 items (listed below, with GUIDs and URLs)"
+    assert rows["Bundles"] == "5 bundles, 18.0 MB"
+    assert rows["Shared storage: recommended capacity"].startswith("100.0 GB (current use 18.0 MB")
+    assert rows["Run-as (custom Unix users)"] == "rstudio-connect (1), svc-&lt;etl&gt; (1)"
+    assert rows["Run as the viewing user"] == "1"
+    assert rows["Licence"].startswith("status: activated; tier: enhanced")
+
+
+def test_every_analysis_file_is_beside_the_report_and_linked(hostile_report):
+    out = hostile_report.out
+    page = (out / "report.html").read_text()
+    listed = page[page.index('id="data-files"'):]
+    hrefs = re.findall(r'<a href="([^"]+)"', listed)
+    on_disk = {p.name for p in out.glob("*.csv")} | {"summary.json"}
+    assert on_disk <= set(hrefs)
+    assert {"important-content.csv", "runtimes.csv", "image-coverage.csv", "storage-by-content.csv",
+            "run-as.csv"} <= on_disk
+    for href in hrefs:
+        assert not href.startswith(("/", "http")) and (out / href).is_file(), href

@@ -48,14 +48,28 @@ def write_analysis(result, out_dir) -> Path:
     return out
 
 
+# A text cell starting with one of these is run as a formula by Excel, LibreOffice and Google
+# Sheets ("CSV injection"); server titles are untrusted, so such cells get a leading apostrophe.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def csv_text(df: pd.DataFrame) -> str:
-    """df as CSV text with ISO 8601 UTC timestamps."""
+    """df as CSV text with ISO 8601 UTC timestamps; text cells a spreadsheet would run as a
+    formula (FORMULA_START) are prefixed with an apostrophe. Numbers are left as they are."""
     df = df.copy()
     for col in df.columns:
         if isinstance(df[col].dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(df[col]):
             t = df[col].dt.tz_localize("UTC") if df[col].dt.tz is None else df[col].dt.tz_convert("UTC")
             df[col] = t.dt.strftime("%Y-%m-%dT%H:%M:%SZ").astype("string")
+        elif pd.api.types.is_string_dtype(df[col]) or df[col].dtype == object:
+            df[col] = df[col].map(_neutralise)
     return df.to_csv(index=False, lineterminator="\n")
+
+
+def _neutralise(value):
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
 
 
 def _write_atomic(path: Path, text: str) -> None:
