@@ -51,3 +51,10 @@ def test_staged_project_holds_the_executed_notebooks_once(hostile_report):
     assert outputs and not any(c.cell_type == "code" and c.execution_count is None and c.source
                                and not c.outputs and "import" not in c.source
                                for c in joined.cells[1:-1])
+
+
+def test_the_documented_command_is_the_one_run():
+    command = " ".join(quarto_command("quarto"))
+    assert command == "quarto render --no-execute"
+    assert f"`{command}`" in (REPO / "README.md").read_text()
+    assert f"#     {command}\n" in (REPO / "_quarto.yml").read_text()
