@@ -157,11 +157,76 @@ def test_incremental_refresh_equals_a_full_fetch(tmp_path):
     froms = [parse_qs(urlsplit(p).query)["from"][0] for p in usage]
     assert min(froms) >= min(before.shiny_sessions.loc[before.shiny_sessions["ended"].isna(), "started"]
                               ).strftime("%Y-%m-%dT%H:%M:%SZ")
-    # and a longer window later still equals a full fetch
-    with sim_for(ds) as sim:
-        fetch(sim, tmp_path / "snap", days=45)
+    # and a longer window later still equals a full fetch (the same server: a refresh)
+    s = load_snapshot(tmp_path / "snap").shiny_sessions
+    still_open = min(s.loc[s["ended"].isna(), "started"]).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with sim_for(ds, port=urlsplit(m["server"]).port) as sim:
+        sim.clear_log()
+        longer = fetch(sim, tmp_path / "snap", days=45)
+        older = [parse_qs(urlsplit(p).query)["from"][0] for _, p, _ in sim.request_log if "instrumentation" in p]
         fetch(sim, tmp_path / "fresh45", days=45)
+    assert longer["refresh"]["mode"] == "incremental"
+    assert min(older) == longer["window"]["start"]  # the 15 days before the old window were read
+    assert not [f for f in older if m["window"]["start"] < f < still_open]  # the old window was not
     assert_same_tables(tmp_path / "snap", tmp_path / "fresh45")
+
+
+def deploy(ds, guid: str, size: int, packages: list[dict]) -> str:
+    """A publisher deploys a new bundle of `guid` now (edits the dataset; the caller
+    reloads the simulator). Returns the new bundle id."""
+    c = ds.content
+    row = c.index[c["guid"] == guid][0]
+    bundle_id = str(max(int(b) for b in ds.bundles["id"]) + 1)
+    runtime = ["cluster_name", "image_name", "r_version", "py_version", "quarto_version",
+               "r_environment_management", "py_environment_management"]
+    ds.bundles.loc[ds.bundles["content_guid"] == guid, "active"] = False
+    new = {"id": bundle_id, "content_guid": guid, "created_time": ds.now, "size": size, "active": True,
+           **{f: c.at[row, f] for f in runtime}, "source": None, "archive_md5": None}
+    ds.bundles = pd.concat([ds.bundles, pd.DataFrame([new])], ignore_index=True)
+    c.loc[row, "bundle_id"] = bundle_id
+    c.loc[row, "last_deployed_time"] = ds.now
+    ds.packages = pd.concat([ds.packages[ds.packages["content_guid"] != guid],
+                             pd.DataFrame([{"content_guid": guid, "hash": None, **p} for p in packages])],
+                            ignore_index=True)
+    return bundle_id
+
+
+def test_refresh_rereads_packages_and_storage_of_items_deployed_since(tmp_path):
+    ds = generate_dataset("demo", seed=11, now=pd.Timestamp("2026-03-01T12:00:00Z"))
+    c = ds.content
+    redeployed = ds.packages["content_guid"].value_counts().index[0]
+    first = c.loc[c["bundle_id"].isna(), "guid"].iloc[0]
+    with sim_for(ds) as sim:
+        fetch(sim, tmp_path / "snap", days=30)
+        before = load_snapshot(tmp_path / "snap")
+        sim.advance(days=1)
+        c.loc[c["guid"] == first, ["app_mode", "r_version"]] = ["rmd-static", "4.4.1"]
+        deploy(ds, redeployed, 7_000_000, [{"language": "python", "name": "brand-new-pkg", "version": "0.1"}])
+        deploy(ds, first, 3_000_000, [{"language": "r", "name": "sf", "version": "1.0-16", "hash": "abc"}])
+        sim.reload()
+        sim.clear_log()
+        m = fetch(sim, tmp_path / "snap", days=30)
+        paths = [p.split("?")[0] for _, p, _ in sim.request_log]
+        fetch(sim, tmp_path / "fresh", days=30)
+    assert m["refresh"]["mode"] == "incremental"
+    assert_same_tables(tmp_path / "snap", tmp_path / "fresh")
+    # only the two items deployed since were read again, one by one; not the server-wide lists
+    for what in ("packages", "storage"):
+        again = sorted(p.split("/")[-2] for p in paths if p.startswith("/__api__/v1/content/") and p.endswith(what))
+        assert again == sorted([redeployed, first]), what
+    assert "/__api__/v1/packages" not in paths and "/__api__/v1/content/storage" not in paths
+    after = load_snapshot(tmp_path / "snap")
+    def names(guid):
+        return set(after.packages.loc[after.packages["content_guid"] == guid, "name"])
+    assert names(redeployed) == {"brand-new-pkg"} and names(first) == {"sf"}
+    assert first not in set(before.packages["content_guid"])
+    old_st = before.content_storage.set_index("content_guid")
+    st = after.content_storage.set_index("content_guid")
+    assert st.at[first, "bytes_active"] == 3_000_000
+    assert first not in old_st.index or old_st.at[first, "bytes_total"] == 0
+    assert st.at[redeployed, "bytes_active"] == 7_000_000
+    assert st.at[redeployed, "bytes_total"] == old_st.at[redeployed, "bytes_total"] + 7_000_000
+    assert st.at[redeployed, "bundle_count"] == old_st.at[redeployed, "bundle_count"] + 1
 
 
 # --- low-privilege keys ------------------------------------------------------------------

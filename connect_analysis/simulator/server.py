@@ -94,6 +94,8 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.loads(b"".join(body.chunks))
         if status == 204:
             return self._send(204, b"", None)
+        if isinstance(body, bytes):  # JSON already serialised (a cached answer)
+            return self._send(status, body, "application/json; charset=utf-8", drop=fault == "drop")
         self._send_json(status, body, drop=fault == "drop")
 
     def _answer(self):
@@ -264,6 +266,17 @@ class Simulator:
         """Move the server clock forward and add the usage of the new period."""
         with self._lock:
             self.dataset.advance(days)
+
+    def reload(self) -> None:
+        """Serve `dataset` again after a test edited it (e.g. a bundle deployed since the
+        last fetch). Usage already served keeps the bundle, variant and rendering it showed:
+        past visits saw the old bundle."""
+        state = ServerState.build(self.dataset)
+        old = self.state
+        state.variant_keys, state.rendering_ids = old.variant_keys, old.rendering_ids
+        # usage guids are fixed at generation, so the lists line up; a first deploy has no past usage
+        state.bundle_ids = [o if o is not None else n for o, n in zip(old.bundle_ids, state.bundle_ids, strict=True)]
+        self.state = state  # one assignment: a request sees the old state or the new one
 
 
 def _keys(ds: Dataset, api_key: str) -> tuple[dict[str, str], dict[str, str]]:
