@@ -392,3 +392,83 @@ def test_slices_cover_the_window_on_whole_seconds():
     assert all(a[1] == b[0] for a, b in zip(parts, parts[1:], strict=False))
     assert all(lo.microsecond == 0 and lo < hi for lo, hi in parts)
     assert slices(start, start, 8) == [(start, start)]
+
+
+# --- window, progress, documentation -------------------------------------------------------
+
+
+def test_since_sets_the_window_start(dataset, tmp_path):
+    with sim_for(dataset) as sim:
+        m = fetch(sim, tmp_path / "a", since="2026-02-20")
+        r = cli("--server", sim.url, "--out", str(tmp_path / "b"), "--since", "2026-02-25T06:00:00+02:00",
+                "--quiet")
+        bad = cli("--server", sim.url, "--out", str(tmp_path / "c"), "--since", "next tuesday")
+    assert m["window"] == {"start": "2026-02-20T00:00:00Z", "end": "2026-03-01T12:00:00Z"}
+    v = load_snapshot(tmp_path / "a").visits
+    assert v["time"].min() >= pd.Timestamp("2026-02-20T00:00:00Z")
+    in_window = (dataset.visit_log.time >= pd.Timestamp("2026-02-20T00:00:00Z").timestamp()) & \
+        (dataset.visit_log.time <= dataset.now.timestamp())
+    assert len(v) == int(in_window.sum())
+    assert r.returncode == 0, r.stderr
+    assert load_snapshot(tmp_path / "b").manifest["window"]["start"] == "2026-02-25T04:00:00Z"
+    assert bad.returncode == 1 and bad.stderr.count("\n") == 1 and "--since" in bad.stderr
+    assert not (tmp_path / "c").exists()
+
+
+def cli_on_a_terminal(*args) -> str:
+    """Run `connect-analysis fetch` with stderr on a pseudo-terminal; returns what it drew there."""
+    import fcntl
+    import pty
+    import select
+    import struct
+    import termios
+
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))  # a real terminal's size
+    env = {**os.environ, "CONNECT_API_KEY": KEY}
+    proc = subprocess.Popen([sys.executable, "-m", "connect_analysis.cli", "fetch", *args],
+                            stdout=subprocess.DEVNULL, stderr=follower, env=env)
+    os.close(follower)
+    out = b""
+    try:
+        while True:
+            ready, _, _ = select.select([leader], [], [], 60)
+            if not ready:
+                break
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            out += chunk
+    finally:
+        proc.wait(timeout=60)
+        os.close(leader)
+    assert proc.returncode == 0, out
+    return out.decode("utf-8", "replace")
+
+
+def test_progress_bars_on_a_terminal_and_quiet_otherwise(dataset, tmp_path):
+    with sim_for(dataset, connect_version="2024.09.0") as sim:  # per-item bundles: every bar
+        drawn = cli_on_a_terminal("--server", sim.url, "--out", str(tmp_path / "a"), "--days", "10")
+        quiet = cli_on_a_terminal("--server", sim.url, "--out", str(tmp_path / "b"), "--days", "10", "--quiet")
+        piped = cli("--server", sim.url, "--out", str(tmp_path / "c"), "--days", "10")
+    for step in ("bundles", "visits", "shiny sessions"):
+        assert step in drawn, step
+    assert f"/{len(dataset.content)} [" in drawn  # the bundles bar counts items
+    assert "bundles" not in quiet and "visits" not in quiet
+    assert piped.returncode == 0 and piped.stderr == ""  # not a terminal: no bars
+    assert KEY not in drawn
+
+
+def test_readme_documents_every_snapshot_table_and_column():
+    import re
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = text.split("## Snapshot tables", 1)[1].split("\n## ", 1)[0]
+    for name, columns in schema.TABLES.items():
+        found = re.search(r"\*\*" + re.escape(name) + r"\.parquet\*\*(.*?)(?=\n\*\*|\Z)", section, re.S)
+        assert found, f"{name}.parquet is not documented"
+        missing = [c for c in columns if f"`{c}`" not in found.group(1)]
+        assert not missing, f"{name}.parquet: columns not documented: {missing}"
