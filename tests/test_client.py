@@ -157,6 +157,25 @@ def test_429_honours_retry_after():
     assert len(srv.requests) == 2
 
 
+def stall(h):
+    time.sleep(1.0)  # longer than the client's read timeout below
+    try:
+        h.send_json({"late": True})
+    except OSError:
+        pass  # the client has hung up
+
+
+def test_a_stalled_response_times_out_and_is_retried():
+    with serve(flaky([stall])) as srv, fast(srv.url, timeout=(2.0, 0.3)) as c:
+        t0 = time.monotonic()
+        assert c.get_json("v1/x") == {"ok": True}
+        assert c.retry_count == 1 and time.monotonic() - t0 < 0.9  # gave up on the stall, did not wait it out
+    with serve(stall) as srv, fast(srv.url, timeout=(2.0, 0.3), retries=1) as c:
+        with pytest.raises(UnreachableError, match="timed out"):
+            c.get_json("v1/x")
+    assert len(srv.requests) == 2
+
+
 def test_retries_exhausted_is_a_server_error():
     with serve(lambda h: status(503)(h)) as srv, fast(srv.url, retries=3) as c:
         with pytest.raises(ServerError) as err:
