@@ -222,6 +222,8 @@ def test_a_server_that_fails_at_once(kit, snapshot_copy, route, words):
     assert_one_line(run, *words)
     assert run.seconds < 30
     intact(snapshot_copy, before)
+    assert srv.requests and {m for m, _, _ in srv.requests} == {"GET"}
+    FIGURES.requests_logged += len(srv.requests)
 
 
 def test_server_older_than_every_preferred_endpoint(kit, simulators, demo_dataset):

@@ -33,6 +33,7 @@ def test_a_redirect_to_another_host_does_not_carry_the_key(kit, snapshot_copy, h
         assert method == "GET"
         assert "Authorization" not in headers and KEY not in repr(headers)
     assert all(h.get("Authorization") == f"Key {KEY}" for _, _, h in first.requests)
+    assert first.requests and {m for m, _, _ in first.requests} == {"GET"}
     FIGURES.requests_logged += len(other.requests) + len(first.requests)
 
 
