@@ -60,23 +60,29 @@ def frame(rows: Iterable[dict], table: str) -> pd.DataFrame:
     columns = schema.TABLES[table]
     if not rows:
         return schema.empty(table)
-    df = pd.DataFrame(rows, dtype=object)
+    present = set().union(*(r.keys() for r in rows))
     out = {}
     for name, dtype in columns.items():
-        if name not in df.columns:
+        if name not in present:
             continue
-        col = df[name]
+        values = [r.get(name) for r in rows]
+        kinds = set(map(type, values))  # values already of the right type skip the per-value clean-up
         if dtype == schema.TS:
-            out[name] = timestamps(col.map(lambda v: None if isinstance(v, (dict, list)) else v))
+            if not kinds <= _TEXT:
+                values = [None if isinstance(v, (dict, list)) else v for v in values]
+            out[name] = timestamps(pd.Series(values, dtype=object))
         elif dtype == schema.STR:
-            out[name] = col.map(text)
+            out[name] = values if kinds <= _TEXT else [text(v) for v in values]
         elif dtype == schema.BOOL:
-            out[name] = col.map(_flag)
+            out[name] = values if kinds <= _BOOL else [_flag(v) for v in values]
         elif dtype == schema.INT:
-            out[name] = col.map(_integer)
+            out[name] = values if kinds <= _INT else [_integer(v) for v in values]
         else:
-            out[name] = col
-    return schema.conform(pd.DataFrame(out, index=df.index), table)
+            out[name] = values
+    return schema.conform(pd.DataFrame(out, index=pd.RangeIndex(len(rows))), table)
+
+
+_TEXT, _BOOL, _INT = {str, type(None)}, {bool, type(None)}, {int, type(None)}
 
 
 def _flag(value):
