@@ -127,6 +127,25 @@ def test_content_list_matches_dataset_and_uses_own_base_url(sim):
     assert [i["guid"] for i in one] == [row["guid"]]
 
 
+def test_repeated_content_lists_answer_per_key_and_include():
+    # the unfiltered list is served from a per-(key, include) cache: answers must not mix
+    with start_simulator(api_key=ADMIN, seed=1, now=NOW) as s:
+        first = {(who, inc): get(s, "/__api__/v1/content", key=key, **({"include": inc} if inc else {})).json()
+                 for who, key in (("admin", ADMIN), ("viewer", s.keys["viewer"]),
+                                  ("publisher", s.keys["publisher"]))
+                 for inc in ("", "owner", "tags,owner,vanity_url")}
+        again = {(who, inc): get(s, "/__api__/v1/content", key=key, **({"include": inc} if inc else {})).json()
+                 for who, key in (("viewer", s.keys["viewer"]), ("admin", ADMIN),
+                                  ("publisher", s.keys["publisher"]))
+                 for inc in ("tags,owner,vanity_url", "", "owner")}
+    assert again == first
+    assert len(first["admin", ""]) == len(s.dataset.content) > len(first["viewer", ""])
+    assert "owner" not in first["admin", ""][0] and "owner" in first["admin", "owner"][0]
+    assert "tags" in first["viewer", "tags,owner,vanity_url"][0]
+    assert all(i["r_version"] is None for i in first["viewer", "owner"])
+    assert {i["app_role"] for i in first["publisher", ""]} >= {"owner"}
+
+
 def test_bundles_newest_first_with_sizes(sim):
     ds = sim.dataset
     guid = ds.bundles["content_guid"].value_counts().index[0]

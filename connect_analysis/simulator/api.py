@@ -170,6 +170,8 @@ class ServerState:
     variant_keys: list = field(default_factory=list)
     rendering_ids: list = field(default_factory=list)
     bundle_ids: list = field(default_factory=list)
+    # serialised unfiltered content lists, by (user guid, role, includes); see content_list
+    content_lists: dict[tuple, bytes] = field(default_factory=dict)
 
     @classmethod
     def build(cls, ds: Dataset) -> ServerState:
