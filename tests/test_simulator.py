@@ -138,6 +138,10 @@ def test_repeated_content_lists_answer_per_key_and_include():
                  for who, key in (("viewer", s.keys["viewer"]), ("admin", ADMIN),
                                   ("publisher", s.keys["publisher"]))
                  for inc in ("tags,owner,vanity_url", "", "owner")}
+        guid = s.dataset.content["guid"].iloc[0]
+        s.dataset.set_title(guid, "Edited & reloaded")
+        s.reload()  # a new state: the cached lists go with the old one
+        assert get(s, "/__api__/v1/content").json()[0]["title"] == "Edited & reloaded"
     assert again == first
     assert len(first["admin", ""]) == len(s.dataset.content) > len(first["viewer", ""])
     assert "owner" not in first["admin", ""][0] and "owner" in first["admin", "owner"][0]
