@@ -154,3 +154,32 @@ def test_old_licence_values_are_strings_like_the_2023_recording(sims):
         assert kind(lic[key]) == kind(recorded[key]) == "string"
     assert same_shape(load(f"{CAPI}/2024.09.0/__api__/server_settings.json")["license"],
                       served(sims["2024.09.0"], "/__api__/server_settings")["license"]) == []
+
+
+def _first(sim, path):
+    body = served(sim, path, page_size=500)
+    return (body["results"] if isinstance(body, dict) else body)[0]
+
+
+# More recordings: single objects whose id comes from the served list.
+MORE = [
+    # (fixture, version, path, how to fill {id})
+    (f"{CAPI}/2024.08.0/__ping__.json", "2024.08.0", "/__ping__", None),
+    (f"{SDK}/v1/content.json", "2026.06.0", "/__api__/v1/content?include=owner", None),
+    (f"{SDK}/v1/users/20a79ce3-6e87-4522-9faf-be24228800a4.json", "2026.06.0", "/__api__/v1/users/{id}",
+     lambda s: _first(s, "/__api__/v1/users")["guid"]),
+    (f"{SDK}/v1/groups/6f300623-1e0c-48e6-a473-ddf630c0c0c3.json", "2026.06.0", "/__api__/v1/groups/{id}",
+     lambda s: _first(s, "/__api__/v1/groups")["guid"]),
+    (f"{SDK}/v1/tags/33.json", "2026.06.0", "/__api__/v1/tags/{id}", lambda s: _first(s, "/__api__/v1/tags")["id"]),
+    (f"{SDK}/v1/environments/25438b83-ea6d-4839-ae8e-53c52ac5f9ce.json", "2026.06.0",
+     "/__api__/v1/environments/{id}", lambda s: _first(s, "/__api__/v1/environments")["guid"]),
+    (f"{SDK}/v1/instrumentation/content/hits.json", "2026.06.0", "/__api__/v1/instrumentation/content/hits", None),
+]
+
+
+@pytest.mark.parametrize(("fixture", "version", "path", "fill"), MORE, ids=[m[0].rsplit("/", 2)[-2] + "/" +
+                                                                            m[0].rsplit("/", 1)[-1] for m in MORE])
+def test_more_served_shapes_match_recordings(sims, fixture, version, path, fill):
+    sim = sims[version]
+    body = served(sim, path.format(id=fill(sim)) if fill else path)
+    assert same_shape(load(fixture), body) == []
