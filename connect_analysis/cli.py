@@ -185,7 +185,7 @@ def bundle(out):
               help="Content GUID that is important whatever its usage (repeatable).")
 @click.option("--must-keep-tag", "must_keep_tags", multiple=True, metavar="TAG",
               help="Tag name (or id) whose content is important whatever its usage (repeatable).")
-@click.option("--current-use-bytes", type=click.IntRange(min=0), default=None,
+@click.option("--current-use-bytes", type=click.IntRange(min=1), default=None,
               help="Measured bytes in use (e.g. `du -sb` of the data directory); default: bundle bytes.")
 @click.option("--preflight", "preflight_file", type=click.Path(dir_okay=False), metavar="FILE.json",
               help="Results of `preflight --json` to include.")

@@ -140,6 +140,7 @@ def test_check_parameters_tags_and_measured_bytes():
     ok = check_parameters(snapshot="snap", must_keep_tags=["finance", "7"], current_use_bytes=60 * 10**9)
     assert ok["must_keep_tags"] == ("finance", "7") and ok["current_use_bytes"] == 60 * 10**9
     assert check_parameters(snapshot="snap")["current_use_bytes"] is None
+    assert check_parameters(snapshot="snap", current_use_bytes=0)["current_use_bytes"] is None  # not measured
     for bad, word in (({"must_keep_tags": "finance"}, "must_keep_tags"),
                       ({"must_keep_tags": [""]}, "must_keep_tags"),
                       ({"current_use_bytes": -1}, "current_use_bytes"),
@@ -224,3 +225,13 @@ def test_notebook_with_no_arguments_fetches_connect_server_when_set(demo_report,
                                    kernel_manager_class=JupyterLikeKernelManager)
         assert (root / "connect-output" / "snapshot" / "manifest.json").stat().st_mtime_ns == stamp
     assert json.loads((demo_report.out / "snapshot" / "manifest.json").read_text())["server"] == demo_url
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_papermill_sees_every_declared_parameter(path):
+    # papermill parses the parameters cell itself; a parameter it cannot see is still injected,
+    # but with a "Passed unknown parameter" warning on stderr for every run
+    seen = papermill.inspect_notebook(str(path))
+    assert list(seen) == [p.name for p in notebook_parameters(path)]
+    for p in notebook_parameters(path):
+        assert seen[p.name]["inferred_type_name"] == p.type, p.name

@@ -190,6 +190,7 @@ def test_report_takes_the_analyze_options_and_agrees_with_analyze(tmp_path):
     assert analysed.returncode == 0, analysed.stderr
     made = _cli("report", "--snapshot", str(snapshot), "--out", str(tmp_path / "report"), *options)
     assert made.returncode == 0, made.stderr[-3000:]
+    assert made.stderr == ""  # papermill saw every parameter: no "Passed unknown parameter"
     summary = json.loads((tmp_path / "report" / "summary.json").read_text())
     assert summary == json.loads((tmp_path / "analysis" / "summary.json").read_text())
     # events: GUIDS[0] 3 visits + 4 sessions, GUIDS[1] 5 visits; then GUIDS[3] by its tag

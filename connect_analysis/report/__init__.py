@@ -74,7 +74,7 @@ def build_report(snapshot: str | os.PathLike, out: str | os.PathLike, *, top_n: 
 
     result = analyze(snap, images=params["images"], must_keep_guids=params["must_keep"],
                      must_keep_tags=params["must_keep_tags"], top_n=top_n,
-                     current_use_bytes=current_use_bytes)
+                     current_use_bytes=params["current_use_bytes"])
     write_analysis(result, out)
     seconds["analyze"] = time.perf_counter() - t0
 
@@ -85,7 +85,7 @@ def build_report(snapshot: str | os.PathLike, out: str | os.PathLike, *, top_n: 
         "images": params["images"] or "",
         "must_keep": list(params["must_keep"]),
         "must_keep_tags": list(params["must_keep_tags"]),
-        "current_use_bytes": current_use_bytes,
+        "current_use_bytes": current_use_bytes or 0,  # the notebooks' "not measured"
         "preflight": str(Path(preflight).resolve()) if preflight else "",
     })
     seconds["execute"] = time.perf_counter() - t0

@@ -41,7 +41,8 @@ def check_parameters(*, snapshot: str, days: int = 90, top_n: int = 20, images: 
                      current_use_bytes: int | None = None, preflight: str = "") -> dict:
     """The parameters, validated; raises ConfigError naming the first bad one.
 
-    current_use_bytes: measured bytes in use (None: the bundle bytes)."""
+    current_use_bytes: measured bytes in use (None or 0, the notebooks' default: not measured,
+    the bundle bytes count)."""
     if not isinstance(snapshot, str | os.PathLike) or not str(snapshot):
         raise ConfigError("snapshot must be a directory path")
     for name, value in (("days", days), ("top_n", top_n)):
@@ -58,7 +59,7 @@ def check_parameters(*, snapshot: str, days: int = 90, top_n: int = 20, images: 
     if current_use_bytes is not None and (isinstance(current_use_bytes, bool)
                                           or not isinstance(current_use_bytes, int)
                                           or current_use_bytes < 0):
-        raise ConfigError(f"current_use_bytes must be a whole number of bytes >= 0 or None, "
+        raise ConfigError(f"current_use_bytes must be a whole number of bytes >= 0, "
                           f"not {current_use_bytes!r}")
     named = {"", "posit", "server"}  # images: Posit's public images, or the server's own
     for name, value in (("images", "" if images in named else images), ("preflight", preflight)):
@@ -67,7 +68,7 @@ def check_parameters(*, snapshot: str, days: int = 90, top_n: int = 20, images: 
     return {"snapshot": Path(snapshot).expanduser(), "days": days, "top_n": top_n,
             "images": (images or None) if images in named else str(Path(images).expanduser().resolve()),
             "must_keep": tuple(must_keep), "must_keep_tags": tuple(must_keep_tags),
-            "current_use_bytes": current_use_bytes,
+            "current_use_bytes": current_use_bytes or None,
             "preflight": Path(preflight).expanduser() if preflight else None}
 
 
