@@ -433,11 +433,13 @@ class _Run:
             else:
                 old, old_start, resume = seed
                 t = old[time_field]
-                parts = [old[(t >= max(self.start, old_start)) & (t < resume)]]
+                parts = []
                 if self.start < old_start:  # a longer window than last time
                     parts.append(fetch(self.client, self.start, old_start, end_inclusive=False, **kw))
+                parts.append(old[(t >= max(self.start, old_start)) & (t < resume)])
                 parts.append(fetch(self.client, max(resume, self.start), self.end, **kw))
-                df = usage_api.sort_usage(pd.concat(parts, ignore_index=True), table)
+                # consecutive time ranges, each already in sort_usage's order: no re-sort (~1 s on 600 k rows)
+                df = pd.concat(parts, ignore_index=True)
                 self.refresh["mode"] = "incremental"
                 self.refresh.setdefault("usage_from", {})[table] = usage_api.iso(max(resume, self.start))
         self._put(**{table: df})
