@@ -176,6 +176,26 @@ def test_a_stalled_response_times_out_and_is_retried():
     assert len(srv.requests) == 2
 
 
+def test_requests_in_flight_are_bounded():
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    lock, now, peak = threading.Lock(), [0], [0]
+
+    def slow(h):
+        with lock:
+            now[0] += 1
+            peak[0] = max(peak[0], now[0])
+        time.sleep(0.1)
+        with lock:
+            now[0] -= 1
+        h.send_json({"ok": True})
+
+    with serve(slow) as srv, fast(srv.url, max_in_flight=3) as c, ThreadPoolExecutor(12) as pool:
+        assert list(pool.map(lambda i: c.get_json(f"v1/content/{i}/bundles"), range(12))) == [{"ok": True}] * 12
+    assert peak[0] == 3  # in parallel, but never more than max_in_flight
+
+
 def test_retries_exhausted_is_a_server_error():
     with serve(lambda h: status(503)(h)) as srv, fast(srv.url, retries=3) as c:
         with pytest.raises(ServerError) as err:

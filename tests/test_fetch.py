@@ -81,6 +81,9 @@ def test_fetch_writes_every_table_matching_the_server(dataset, tmp_path):
         log = sim.request_log
     snap = load_snapshot(tmp_path / "snap")
     assert {method for method, _, _ in log} == {"GET"}  # read-only
+    paths = [p.split("?")[0] for _, p, _ in log]
+    assert "/__api__/v1/instrumentation/content/visits" in paths and "/__api__/v1/instrumentation/shiny/usage" in paths
+    assert not [p for p in paths if p.endswith("/hits")]  # the hits endpoint counts Shiny differently
     assert m["server"] == sim.url and m["server_version"] == "2026.06.0"
     assert m["window"] == {"end": "2026-03-01T12:00:00Z", "start": "2026-01-30T12:00:00Z"}
     assert m["key_role"] == "administrator" and "fetched_at" in m and m["kit_version"]
