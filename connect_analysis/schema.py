@@ -127,12 +127,12 @@ def empty(table: str) -> pd.DataFrame:
     return conform(pd.DataFrame(), table)
 
 
-def conform(df: pd.DataFrame, table: str) -> pd.DataFrame:
-    """Return df with exactly the table's columns, in order, cast to their dtypes.
+def conform(df: pd.DataFrame, table: str, only: list[str] | None = None) -> pd.DataFrame:
+    """Return df with exactly the table's columns (or `only` those), in order, cast to their dtypes.
 
     Missing columns become all-null; extra columns are dropped.
     """
-    columns = TABLES[table]
+    columns = {n: d for n, d in TABLES[table].items() if only is None or n in only}
     out = {}
     for name, dtype in columns.items():
         col = df[name] if name in df.columns else pd.Series([None] * len(df), index=df.index)

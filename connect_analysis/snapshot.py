@@ -98,8 +98,13 @@ def _swap_into_place(tmp: Path, dest: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def load_snapshot(path: str | os.PathLike) -> Snapshot:
-    """Load a snapshot directory into DataFrames. Raises SnapshotError when it is not one."""
+def load_snapshot(path: str | os.PathLike, columns: dict[str, list[str]] | None = None) -> Snapshot:
+    """Load a snapshot directory into DataFrames. Raises SnapshotError when it is not one.
+
+    columns: {table: [column, ...]} reads only those columns of a table (a large usage
+    table costs far less memory without the columns nobody reads).
+    """
+    columns = columns or {}
     src = Path(path)
     if not src.is_dir():
         raise SnapshotError(f"{src} is not a snapshot directory (run `connect-analysis fetch` first)")
@@ -117,7 +122,9 @@ def load_snapshot(path: str | os.PathLike) -> Snapshot:
         tables = {}
         for name in schema.TABLES:
             f = src / f"{name}.parquet"
-            tables[name] = schema.conform(pd.read_parquet(f), name) if f.exists() else schema.empty(name)
+            only = columns.get(name)
+            tables[name] = (schema.conform(pd.read_parquet(f, columns=only), name, only) if f.exists()
+                            else schema.conform(schema.empty(name), name, only))
     except Exception as e:  # pyarrow raises several types for a corrupt file
         raise SnapshotError(f"{src} is corrupt: {type(e).__name__}: {e}") from None
     return Snapshot(manifest=manifest, server_settings=settings, tables=tables, path=src)

@@ -33,3 +33,16 @@ def test_foreign_directory_is_refused(tmp_path):
     (tmp_path / "manifest.json").write_text(json.dumps({"hello": 1}))
     with pytest.raises(SnapshotError, match="not a connect-analysis snapshot"):
         load_snapshot(tmp_path)
+
+
+def test_loading_only_some_columns(tmp_path):
+    from connect_analysis.analysis import load_for_analysis
+
+    visits = pd.DataFrame([{"content_guid": "c", "user_guid": None, "time": "2024-01-01T00:00:00Z",
+                            "path": "/p", "variant_key": "v"}])
+    write_snapshot(tmp_path / "s", {"visits": visits}, {})
+    snap = load_snapshot(tmp_path / "s", columns={"visits": ["time", "content_guid"]})
+    assert list(snap.visits.columns) == ["content_guid", "time"]
+    assert snap.visits.loc[0, "content_guid"] == "c"
+    assert list(load_for_analysis(tmp_path / "s").visits.columns) == ["content_guid", "user_guid", "time"]
+    assert list(load_snapshot(tmp_path / "s").visits.columns)[-2:] == ["path", "data_version"]

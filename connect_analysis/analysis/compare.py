@@ -75,9 +75,11 @@ def compare_snapshots(old_dir, new_dir, out_dir, **options) -> pd.DataFrame:
     options go to analyze() for the old snapshot (top_n, must_keep_guids, must_keep_tags, ...).
     """
     from ..snapshot import load_snapshot
+    from . import ANALYSIS_COLUMNS
     from .core import analyze
 
-    old_snap, new_snap = load_snapshot(old_dir), load_snapshot(new_dir)
+    old_snap = load_snapshot(old_dir, columns=ANALYSIS_COLUMNS)
+    new_snap = load_snapshot(new_dir, columns=ANALYSIS_COLUMNS)
     old_result = analyze(old_snap, **options)
     table = compare_important(old_result, old_snap, new_snap,
                               options.get("version_matching", VERSION_MATCHING))

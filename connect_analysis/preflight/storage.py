@@ -23,11 +23,11 @@ def required_bytes_from_snapshot(snapshot: str | os.PathLike) -> tuple[int | Non
     from ..snapshot import load_snapshot
 
     try:
-        from ..analysis import analyze
+        from ..analysis import ANALYSIS_COLUMNS, analyze
     except ImportError:
         return None, "this kit has no analysis module to size the storage from a snapshot"
     try:
-        summary = analyze(load_snapshot(snapshot)).summary
+        summary = analyze(load_snapshot(snapshot, columns=ANALYSIS_COLUMNS)).summary
         value = int(summary["storage"]["recommended_bytes"])
     except ConnectAnalysisError as e:
         return None, f"cannot analyse snapshot {snapshot}: {e}"

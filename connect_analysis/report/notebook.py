@@ -80,6 +80,7 @@ def open_snapshot(path: Path, days: int = 90):
     this server's snapshot; without it, the demo snapshot is made when missing. Any other path
     that is missing is fetched from CONNECT_SERVER when set, else it is an error.
     """
+    from ..analysis import ANALYSIS_COLUMNS
     from ..snapshot import load_snapshot
 
     path = Path(path)
@@ -96,7 +97,7 @@ def open_snapshot(path: Path, days: int = 90):
             from ..demo import make_demo_snapshot
 
             make_demo_snapshot(path)
-    return load_snapshot(path)
+    return load_snapshot(path, columns=ANALYSIS_COLUMNS)
 
 
 def _fetch(server: str, path: Path, days: int) -> None:
