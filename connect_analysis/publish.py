@@ -29,6 +29,7 @@ from importlib import metadata
 from pathlib import Path
 
 from .errors import ConfigError, ReportError
+from .snapshot import replace_dir
 
 ENTRY_POINT = "connect-analysis-report.ipynb"
 PYTHON_REQUIRES = ">=3.11"
@@ -91,7 +92,7 @@ def build_bundle(out: str | os.PathLike) -> Path:
         (tmp / ".python-version").write_text(PYTHON_REQUIRES + "\n")
         _write_manifest(tmp)
         tmp.chmod(0o755)  # mkdtemp made it private; the bundle is meant to be shared
-        _swap_into_place(tmp, dest)
+        replace_dir(tmp, dest)
     except OSError as e:
         shutil.rmtree(tmp, ignore_errors=True)
         raise ConfigError(f"cannot build the bundle in {dest}: {e.strerror or e} "
@@ -129,16 +130,6 @@ def _write_manifest(bundle: Path) -> None:
     if done.returncode != 0 or not (bundle / "manifest.json").is_file():
         why = " ".join((done.stderr or done.stdout).split())[-300:]
         raise ReportError(f"rsconnect write-manifest failed: {why}")
-
-
-def _swap_into_place(tmp: Path, dest: Path) -> None:
-    old = None
-    if dest.exists():
-        old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
-        os.rename(dest, old)
-    os.rename(tmp, dest)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def render_on_connect(days: int = 90, snapshot_dir: str | os.PathLike | None = None,

@@ -27,6 +27,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from .errors import ConfigError, ConnectAnalysisError, ReportError
+from .snapshot import replace_dir
 
 SNAPSHOT_DIR = "snapshot"
 LATEST = "latest"
@@ -83,7 +84,7 @@ def scheduled_run(server: str, out_root: str | os.PathLike, keep: int | None = N
                 raise
             raise ReportError(f"the run failed: {type(e).__name__}: {e}") from e
         run_dir = root / day
-        _swap_into_place(work, run_dir)
+        replace_dir(work, run_dir)
         _point_latest(root, day)
         pruned = prune_runs(root, keep) if keep else []
     return RunResult(run_dir=run_dir, report=run_dir / Path(report).name, snapshot=snapshot,
@@ -129,28 +130,12 @@ def _run_lock(root: Path) -> Iterator[None]:
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def _swap_into_place(tmp: Path, dest: Path) -> None:
-    """Rename tmp to dest; an existing dest is moved aside first and removed only after."""
-    old = None
-    if dest.exists():
-        old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
-        os.rename(dest, old)
-    try:
-        os.rename(tmp, dest)
-    except OSError:
-        if old is not None:
-            os.rename(old, dest)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 def _keep_failed(work: Path, record: Path) -> None:
     """Keep what a failed render left (the executed notebooks) as DAY.failed."""
     if not work.exists():
         return
     if any(work.iterdir()):
-        _swap_into_place(work, record)
+        replace_dir(work, record)
     else:
         work.rmdir()
 

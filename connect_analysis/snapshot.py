@@ -72,7 +72,7 @@ def write_snapshot(path: str | os.PathLike, tables: dict[str, pd.DataFrame], man
             manifest["row_counts"][name] = int(len(df))
         (tmp / SERVER_SETTINGS).write_text(json.dumps(server_settings or {}, indent=2, sort_keys=True))
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str))
-        _swap_into_place(tmp, dest)
+        replace_dir(tmp, dest)
     except OSError as e:
         shutil.rmtree(tmp, ignore_errors=True)
         raise SnapshotError(f"cannot write snapshot {dest}: {e.strerror or e}") from None
@@ -82,8 +82,9 @@ def write_snapshot(path: str | os.PathLike, tables: dict[str, pd.DataFrame], man
     return dest
 
 
-def _swap_into_place(tmp: Path, dest: Path) -> None:
-    """Rename tmp to dest; an existing dest is moved aside first and removed only after."""
+def replace_dir(tmp: Path, dest: Path) -> None:
+    """Rename directory tmp to dest; an existing dest is moved aside first and removed only
+    after, and put back if the rename fails."""
     old = None
     if dest.exists():
         old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
