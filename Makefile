@@ -11,7 +11,7 @@ help: ## list every target
 $(STAMP): pyproject.toml
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install -q uv
 	@test -x $(PY) || uv venv -q $(VENV) --python 3.11 || uv venv -q $(VENV)
-	uv pip install -q --python $(PY) -e '.[test]'
+	uv pip install -q --compile-bytecode --python $(PY) -e '.[test]'
 	@touch $(STAMP)
 
 demo: $(STAMP) ## run the whole kit against the embedded simulator; prints the report path
