@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
+
+import msgspec
 import pandas as pd
 
 from ..client import Client, Version
 from ..errors import ConnectError, NotFoundError
-from ._rows import frame, get
+from ._rows import columns_frame, frame, get
 
 CONTENT_COLUMNS = (
     "guid", "id", "name", "title", "description", "app_mode", "content_category", "access_type",
@@ -14,6 +17,12 @@ CONTENT_COLUMNS = (
     "quarto_version", "cluster_name", "image_name", "run_as", "run_as_current_user", "content_url",
     "dashboard_url", "vanity_url", "locked",
 )
+
+
+# One item of the content list, only the fields kept; any JSON value is accepted here
+# and cleaned up column by column. Structs decode ~3x faster than dicts (gc=False: no
+# cycle-collector work for 20,000 of them).
+_Item = msgspec.defstruct("_Item", [(k, object, None) for k in (*CONTENT_COLUMNS, "owner", "tags")], gc=False)
 
 
 def fetch_content(client: Client, version: Version | None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -26,21 +35,27 @@ def fetch_content(client: Client, version: Version | None) -> tuple[pd.DataFrame
     if version is None or version.at_least("2024.06.0"):
         include += ",vanity_url"
     try:
-        items = client.get_json("v1/content", {"include": include})
+        items = client.get_json("v1/content", {"include": include}, into=list[_Item])
     except ConnectError as e:
         if e.status != 400 or "vanity_url" not in include:
             raise
-        items = client.get_json("v1/content", {"include": "tags,owner"})  # an older server, version hidden
-    items = [i for i in (items or []) if isinstance(i, dict) and i.get("guid")]
-    rows, tag_rows = [], []
-    for item in items:
-        row = {k: item.get(k) for k in CONTENT_COLUMNS}
-        row["owner_username"] = get(item, "owner", "username")
-        rows.append(row)
-        for tag in item.get("tags") or []:
-            if isinstance(tag, dict):
-                tag_rows.append({"content_guid": item["guid"], "tag_id": tag.get("id"), "tag_name": tag.get("name")})
-    return frame(rows, "content"), frame(tag_rows, "content_tags")
+        items = client.get_json("v1/content", {"include": "tags,owner"}, into=list[_Item])  # older, version hidden
+    items = [i for i in _items(items) if i.guid]
+    columns = {k: list(map(attrgetter(k), items)) for k in CONTENT_COLUMNS}
+    columns["owner_username"] = [get(i.owner, "username") for i in items]
+    tagged = [(i.guid, t) for i in items if isinstance(i.tags, list) for t in i.tags if isinstance(t, dict)]
+    tags = {"content_guid": [g for g, _ in tagged], "tag_id": [t.get("id") for _, t in tagged],
+            "tag_name": [t.get("name") for _, t in tagged]}
+    return columns_frame(columns, len(items), "content"), columns_frame(tags, len(tagged), "content_tags")
+
+
+def _items(body) -> list:
+    """The list as _Items: a body that did not decode as one (an odd element) is kept
+    item by item, every object in it."""
+    if isinstance(body, list) and all(isinstance(i, _Item) for i in body):
+        return body
+    objects = [i for i in (body if isinstance(body, list) else []) if isinstance(i, dict)]
+    return msgspec.convert(objects, list[_Item])
 
 
 def fetch_bundles(client: Client, content_guid: str) -> list[dict] | None:

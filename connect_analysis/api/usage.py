@@ -79,7 +79,7 @@ def _fetch_sliced(client, path, table, time_field, fields, start, end, pool, wor
     def one(i: int) -> pd.DataFrame:
         lo, hi = parts[i]
         records = iter_cursor(client, path, {"from": iso(lo), "to": iso(hi), "asc_order": "true"})
-        df = frame(({k: r.get(k) for k in fields} for r in records if isinstance(r, dict)), table)
+        df = frame(records, table)
         t = df[time_field]
         last = i == len(parts) - 1
         keep = (t >= lo) & ((t <= hi) if (last and end_inclusive) else (t < hi))
