@@ -7,9 +7,13 @@ failed write never leaves a half snapshot and never harms the previous one.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import tempfile
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +21,8 @@ import pandas as pd
 
 from . import schema
 from .errors import SnapshotError
+
+log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 SERVER_SETTINGS = "server_settings.json"
@@ -53,33 +59,76 @@ def write_snapshot(path: str | os.PathLike, tables: dict[str, pd.DataFrame], man
     Every table in schema.TABLES is written, conformed to its columns and dtypes;
     tables not given are written empty. Returns the path.
     """
-    dest = Path(path)
-    if dest.exists() and not dest.is_dir():
-        raise SnapshotError(f"{dest} exists and is not a directory")
-    parent = dest.parent if str(dest.parent) else Path(".")
+    writer = SnapshotWriter(path)
     try:
-        parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=parent))
-    except OSError as e:
-        raise SnapshotError(f"cannot write a snapshot in {parent}: {e.strerror or e}") from None
-    try:
-        manifest = dict(manifest)
-        manifest["format"] = FORMAT
-        manifest["row_counts"] = {}
-        for name in schema.TABLES:
-            df = schema.conform(tables.get(name, schema.empty(name)), name)
-            df.to_parquet(tmp / f"{name}.parquet", index=False)
-            manifest["row_counts"][name] = int(len(df))
-        (tmp / SERVER_SETTINGS).write_text(json.dumps(server_settings or {}, indent=2, sort_keys=True))
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str))
-        replace_dir(tmp, dest)
-    except OSError as e:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise SnapshotError(f"cannot write snapshot {dest}: {e.strerror or e}") from None
+        for name, df in tables.items():
+            writer.put(name, df)
+        return writer.commit(manifest, server_settings)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        writer.abort()
         raise
-    return dest
+
+
+class SnapshotWriter:
+    """Writes a snapshot table by table as each is ready (Parquet encodes in background
+    threads, without the GIL), into a temporary sibling directory that commit() renames
+    into place. Until then, and after abort(), `path` is exactly as it was."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.dest = Path(path)
+        if self.dest.exists() and not self.dest.is_dir():
+            raise SnapshotError(f"{self.dest} exists and is not a directory")
+        parent = self.dest.parent if str(self.dest.parent) else Path(".")
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+            self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.dest.name}.", suffix=".tmp", dir=parent))
+        except OSError as e:
+            raise SnapshotError(f"cannot write a snapshot in {parent}: {e.strerror or e}") from None
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="write")
+        self._rows: dict[str, Future] = {}
+        self._lock = threading.Lock()
+
+    def put(self, name: str, df: pd.DataFrame) -> None:
+        """Write table `name` (in the background); a table put again replaces the first."""
+        if name not in schema.TABLES:
+            return
+        with self._lock:
+            earlier = self._rows.get(name)
+        if earlier is not None:
+            earlier.result()  # one file, one writer at a time
+        with self._lock:
+            self._rows[name] = self._pool.submit(self._write, name, df)
+
+    def _write(self, name: str, df: pd.DataFrame | None) -> int:
+        t0 = time.monotonic()
+        df = schema.empty(name) if df is None else schema.conform(df, name)
+        df.to_parquet(self.tmp / f"{name}.parquet", index=False)
+        log.debug("%s.parquet written: %d rows, %.2f s", name, len(df), time.monotonic() - t0)
+        return int(len(df))
+
+    def commit(self, manifest: dict, server_settings: dict | None = None) -> Path:
+        """Wait for every table (writing the missing ones empty), then the manifest, and
+        rename the directory into place. Returns the path."""
+        for name in schema.TABLES:
+            if name not in self._rows:
+                self.put(name, None)
+        try:
+            manifest = dict(manifest)
+            manifest["format"] = FORMAT
+            manifest["row_counts"] = {name: self._rows[name].result() for name in schema.TABLES}
+            self._pool.shutdown()
+            (self.tmp / SERVER_SETTINGS).write_text(json.dumps(server_settings or {}, indent=2, sort_keys=True))
+            (self.tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str))
+            replace_dir(self.tmp, self.dest)
+        except OSError as e:
+            self.abort()
+            raise SnapshotError(f"cannot write snapshot {self.dest}: {e.strerror or e}") from None
+        return self.dest
+
+    def abort(self) -> None:
+        """Drop everything written so far; `path` stays as it was."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def replace_dir(tmp: Path, dest: Path) -> None:
@@ -99,11 +148,13 @@ def replace_dir(tmp: Path, dest: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def load_snapshot(path: str | os.PathLike, columns: dict[str, list[str]] | None = None) -> Snapshot:
+def load_snapshot(path: str | os.PathLike, columns: dict[str, list[str]] | None = None,
+                  tables: list[str] | None = None) -> Snapshot:
     """Load a snapshot directory into DataFrames. Raises SnapshotError when it is not one.
 
     columns: {table: [column, ...]} reads only those columns of a table (a large usage
     table costs far less memory without the columns nobody reads).
+    tables: read only these tables (the others are left out of Snapshot.tables).
     """
     columns = columns or {}
     src = Path(path)
@@ -120,12 +171,12 @@ def load_snapshot(path: str | os.PathLike, columns: dict[str, list[str]] | None 
     try:
         settings_file = src / SERVER_SETTINGS
         settings = json.loads(settings_file.read_text()) if settings_file.exists() else {}
-        tables = {}
-        for name in schema.TABLES:
+        loaded = {}
+        for name in (schema.TABLES if tables is None else tables):
             f = src / f"{name}.parquet"
             only = columns.get(name)
-            tables[name] = (schema.conform(pd.read_parquet(f, columns=only), name, only) if f.exists()
+            loaded[name] = (schema.conform(pd.read_parquet(f, columns=only), name, only) if f.exists()
                             else schema.conform(schema.empty(name), name, only))
     except Exception as e:  # pyarrow raises several types for a corrupt file
         raise SnapshotError(f"{src} is corrupt: {type(e).__name__}: {e}") from None
-    return Snapshot(manifest=manifest, server_settings=settings, tables=tables, path=src)
+    return Snapshot(manifest=manifest, server_settings=settings, tables=loaded, path=src)
