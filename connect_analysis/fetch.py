@@ -201,11 +201,11 @@ def _between(df: pd.DataFrame, column: str, lo: datetime, hi: datetime) -> pd.Da
     return df[(t >= lo) & (t < hi)]
 
 
-def _deploys(content: pd.DataFrame) -> dict:
-    """{guid: (bundle id, deploy time)}, to tell which items were deployed since."""
-    times = content["last_deployed_time"].fillna(pd.Timestamp.min.tz_localize("UTC")).dt.as_unit("ns").astype("int64")
-    return dict(zip(content["guid"].tolist(), zip(content["bundle_id"].fillna("").tolist(), times.tolist(), strict=True),
-                    strict=True))
+def _deploys(content: pd.DataFrame) -> pa.Array:
+    """One "guid bundle-id deploy-time" text per item, to tell which were deployed since."""
+    parts = [pa.array(content["guid"]), pa.array(content["bundle_id"]),
+             pc.cast(pa.array(content["last_deployed_time"]).cast(pa.int64()), pa.large_string())]
+    return pc.binary_join_element_wise(*[pc.fill_null(p, "") for p in parts], pa.scalar(" ", pa.large_string()))
 
 
 def _reason(e: ConnectError, dataset: str, version: Version | None) -> str:
@@ -231,7 +231,7 @@ class _Run:
         self.tables: dict[str, pd.DataFrame] = {}
         self.unavailable: dict[str, str] = {}
         self.sources: dict[str, str] = {}
-        self.refresh: dict = {"mode": "full"}
+        self._usage_from: dict[str, datetime] = {}  # where each usage table was read from
         self.system_storage: dict | None = None
         self._lock = threading.Lock()
         self._content_ready = threading.Event()
@@ -239,9 +239,10 @@ class _Run:
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch")
 
     def all(self) -> dict[str, pd.DataFrame]:
-        steps = [self.content, self.users, self.groups, self.tags, self.vanities, self.server_runtimes,
-                 self.environments, self.runtime_caches, self.visits, self.shiny_sessions,
-                 self.storage_and_bundles, self.packages]
+        # the long ones first: the shared pool serves their requests first
+        steps = [self.content, self.visits, self.shiny_sessions, self.users, self.groups, self.tags, self.vanities,
+                 self.server_runtimes, self.environments, self.runtime_caches, self.storage_and_bundles,
+                 self.packages]
         with ThreadPoolExecutor(max_workers=len(steps), thread_name_prefix="dataset") as datasets:
             futures = [datasets.submit(self._timed, step) for step in steps]
             done, _ = wait(futures, return_when=FIRST_EXCEPTION)
@@ -287,6 +288,15 @@ class _Run:
                 raise
             self._skip(e, *datasets)
         return False
+
+    @property
+    def refresh(self) -> dict:
+        """How the fetch went: a full read, or a refresh of the previous snapshot (the usage
+        read from where it ended)."""
+        if self._seed_manifest is None or self.previous is None:  # none, or unreadable: all read anew
+            return {"mode": "full", "usage_from": {t: usage_api.iso(self.start) for t in self._usage_from}}
+        return {"mode": "incremental" if any(t > self.start for t in self._usage_from.values()) else "full",
+                "usage_from": {t: usage_api.iso(v) for t, v in self._usage_from.items()}}
 
     @property
     def previous(self) -> Snapshot | None:
@@ -398,8 +408,9 @@ class _Run:
             return None
         with self._lock:
             if self._changed is None:
-                before = _deploys(prev.content)
-                self._changed = [g for g, d in _deploys(content).items() if before.get(g) != d]
+                new = _deploys(content)
+                self._changed = content["guid"][~pc.is_in(new, value_set=_deploys(prev.content)).to_numpy(
+                    zero_copy_only=False)].tolist()
         return getattr(prev, table), self._changed, content
 
     def _bundles(self, guids: list[str]) -> pd.DataFrame:
@@ -465,31 +476,36 @@ class _Run:
 
     def _usage(self, table: str, fetch) -> None:
         """Usage for the window; from a previous snapshot, only what is newer than it holds."""
-        time_field = "time" if table == "visits" else "started"
         progress = bar(table.replace("_", " "), None, self.quiet, unit="slice")
         kw = {"pool": self.pool, "workers": self.workers, "on_slice": progress.update}
         seed = self._seed(table)
         with progress:
             if seed is None:
-                df = fetch(self.client, self.start, self.end, **kw)
-                self.refresh.setdefault("usage_from", {})[table] = usage_api.iso(self.start)
-            else:
-                old_start, resume = seed
-                newer = fetch(self.client, max(resume, self.start), self.end, **kw)  # while the old rows load
+                self._usage_from[table] = self.start
+                self._put(**{table: fetch(self.client, self.start, self.end, **kw)})
+                return
+            old_start, resume = seed
+            resume = max(resume, self.start)
+            older = (fetch(self.client, self.start, old_start, end_inclusive=False, **kw)
+                     if self.start < old_start else None)  # a longer window than last time
+
+            def kept():  # the previous rows still in the window, loaded meanwhile
                 prev = self.previous
                 if prev is None:  # unreadable after all: read what it held from the server
-                    parts = [fetch(self.client, self.start, max(resume, self.start), end_inclusive=False, **kw)]
-                    self.refresh.setdefault("usage_from", {})[table] = usage_api.iso(self.start)
-                else:
-                    parts = []
-                    if self.start < old_start:  # a longer window than last time
-                        parts.append(fetch(self.client, self.start, old_start, end_inclusive=False, **kw))
-                    parts.append(_between(getattr(prev, table), time_field, max(self.start, old_start), resume))
-                    self.refresh["mode"] = "incremental"
-                    self.refresh.setdefault("usage_from", {})[table] = usage_api.iso(max(resume, self.start))
-                # consecutive time ranges, each already in sort_usage's order: no re-sort (~1 s on 600 k rows)
-                df = pd.concat([*parts, newer], ignore_index=True)
-        self._put(**{table: df})
+                    return fetch(self.client, self.start, resume, end_inclusive=False, **kw)
+                rows = _between(getattr(prev, table), "time" if table == "visits" else "started",
+                                max(self.start, old_start), resume)
+                return rows if older is None else pd.concat([older, rows], ignore_index=True)
+
+            newer = Future()
+            self._usage_from[table] = resume
+            # consecutive time ranges, each already in sort_usage's order: written in turn, no re-sort
+            self.writer.put_parts(table, [kept, newer.result])
+            try:
+                newer.set_result(fetch(self.client, resume, self.end, **kw))
+            except BaseException as e:
+                newer.set_exception(e)
+                raise
 
     def _seed(self, table: str):
         """(previous window start, time to re-read from) or None for a full read; from the

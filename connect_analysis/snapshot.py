@@ -13,11 +13,14 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from . import schema
 from .errors import SnapshotError
@@ -98,6 +101,26 @@ class SnapshotWriter:
             earlier.result()  # one file, one writer at a time
         with self._lock:
             self._rows[name] = self._pool.submit(self._write, name, df)
+
+    def put_parts(self, name: str, parts: list[Callable[[], pd.DataFrame]]) -> None:
+        """Write table `name` from consecutive parts, each a callable that may block until its
+        rows are ready: the first part is encoded while the next is still being read."""
+        self._rows[name] = self._pool.submit(self._write_parts, name, parts)
+
+    def _write_parts(self, name: str, parts: list[Callable[[], pd.DataFrame]]) -> int:
+        t0, rows, writer = time.monotonic(), 0, None
+        try:
+            for part in parts:
+                table = pa.Table.from_pandas(schema.conform(part(), name), preserve_index=False)
+                writer = writer or pq.ParquetWriter(self.tmp / f"{name}.parquet", table.schema)
+                if table.num_rows:
+                    writer.write_table(table)
+                    rows += table.num_rows
+        finally:
+            if writer is not None:
+                writer.close()
+        log.debug("%s.parquet written in %d parts: %d rows, %.2f s", name, len(parts), rows, time.monotonic() - t0)
+        return rows
 
     def _write(self, name: str, df: pd.DataFrame | None) -> int:
         t0 = time.monotonic()

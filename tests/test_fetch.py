@@ -174,6 +174,25 @@ def test_incremental_refresh_equals_a_full_fetch(tmp_path):
     assert_same_tables(tmp_path / "snap", tmp_path / "fresh45")
 
 
+def test_refresh_of_a_snapshot_that_cannot_be_loaded_reads_it_all_again(tmp_path):
+    """The newer usage is read before the old rows load; when they cannot be, the rest
+    of the window is read from the server, and the result is still a full fetch's."""
+    ds = generate_dataset("demo", seed=11, now=pd.Timestamp("2026-03-01T12:00:00Z"))
+    with sim_for(ds) as sim:
+        fetch(sim, tmp_path / "snap", days=30)
+        (tmp_path / "snap" / "visits.parquet").write_bytes(b"PAR1 not a parquet file")
+        sim.advance(days=1)
+        sim.clear_log()
+        m = fetch(sim, tmp_path / "snap", days=30)
+        froms = sorted(parse_qs(urlsplit(p).query)["from"][0] for _, p, _ in sim.request_log
+                       if "instrumentation" in p)
+        fetch(sim, tmp_path / "fresh", days=30)
+    assert m["refresh"]["mode"] == "full"
+    assert m["refresh"]["usage_from"] == {"visits": m["window"]["start"], "shiny_sessions": m["window"]["start"]}
+    assert froms[0] == m["window"]["start"]
+    assert_same_tables(tmp_path / "snap", tmp_path / "fresh")
+
+
 def deploy(ds, guid: str, size: int, packages: list[dict]) -> str:
     """A publisher deploys a new bundle of `guid` now (edits the dataset; the caller
     reloads the simulator). Returns the new bundle id."""

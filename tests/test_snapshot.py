@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from connect_analysis.errors import SnapshotError
-from connect_analysis.snapshot import load_snapshot, write_snapshot
+from connect_analysis.snapshot import SnapshotWriter, load_snapshot, write_snapshot
 
 
 def test_round_trip_conforms_dtypes(tmp_path):
@@ -46,3 +46,32 @@ def test_loading_only_some_columns(tmp_path):
     assert snap.visits.loc[0, "content_guid"] == "c"
     assert list(load_for_analysis(tmp_path / "s").visits.columns) == ["content_guid", "user_guid", "time"]
     assert list(load_snapshot(tmp_path / "s").visits.columns)[-2:] == ["path", "data_version"]
+
+
+def test_a_table_written_in_parts_reads_back_as_one(tmp_path):
+    visits = pd.DataFrame({"content_guid": ["a", "b", "c", None], "time": pd.to_datetime(
+        ["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04"], utc=True), "data_version": [1, None, 3, 4]})
+    w = SnapshotWriter(tmp_path / "s")
+    w.put_parts("visits", [lambda: visits.iloc[:2], lambda: visits.iloc[2:2], lambda: visits.iloc[2:]])
+    w.put_parts("shiny_sessions", [lambda: pd.DataFrame()])
+    w.commit({})
+    write_snapshot(tmp_path / "whole", {"visits": visits}, {})
+    parts, whole = load_snapshot(tmp_path / "s"), load_snapshot(tmp_path / "whole")
+    assert parts.visits.equals(whole.visits) and list(parts.visits["content_guid"].fillna("-")) == list("abc-")
+    assert parts.manifest["row_counts"]["visits"] == 4 and parts.manifest["row_counts"]["shiny_sessions"] == 0
+    assert parts.shiny_sessions.dtypes.equals(whole.shiny_sessions.dtypes)
+
+
+def test_a_part_that_fails_leaves_the_previous_snapshot(tmp_path):
+    write_snapshot(tmp_path / "s", {}, {"n": 1})
+    before = {p.name: p.read_bytes() for p in (tmp_path / "s").iterdir()}
+
+    def broken():
+        raise OSError(28, "No space left on device")
+
+    w = SnapshotWriter(tmp_path / "s")
+    w.put_parts("visits", [lambda: pd.DataFrame({"content_guid": ["a"]}), broken])
+    with pytest.raises(SnapshotError, match="No space left"):
+        w.commit({"n": 2})
+    assert {p.name: p.read_bytes() for p in (tmp_path / "s").iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["s"]
