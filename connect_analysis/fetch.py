@@ -48,7 +48,7 @@ from .errors import (
     UnsupportedError,
 )
 from .progress import bar
-from .snapshot import FORMAT, MANIFEST, Snapshot, SnapshotWriter, load_snapshot
+from .snapshot import FORMAT, MANIFEST, Snapshot, SnapshotWriter, load_snapshot, same_table
 
 __all__ = ["fetch_snapshot"]
 
@@ -188,7 +188,7 @@ def _previous_snapshot(out: Path, server: str) -> dict | None:
 # What a refresh reuses of the previous snapshot; every other table is read anew. Usage
 # first: the largest table to write, and ready for it as soon as the newer usage is read.
 REUSED = {"visits": None, "shiny_sessions": None, "content": ["guid", "bundle_id", "last_deployed_time"],
-          "content_storage": None, "packages": None}
+          "content_storage": None}  # packages only when some item was deployed since (_old_rows)
 
 
 def _load_previous(out: Path | None) -> Snapshot | None:
@@ -374,7 +374,9 @@ class _Run:
         per-item bundle lists; bundles.parquet per `bundle_history`."""
         def probe():
             self.system_storage = storage_api.fetch_system_storage(self.client)
-            self._put(content_storage=self._content_storage())
+            storage = self._content_storage()
+            if storage is not None:  # None: the previous file was kept
+                self._put(content_storage=storage)
             self.sources["content_storage"] = "storage endpoints"
         has_storage = self._guard(probe, "content_storage")
         if has_storage:
@@ -397,12 +399,16 @@ class _Run:
             self._put(content_storage=content_api.storage_from_bundles(bundles, content["guid"]))
             self.sources["content_storage"] = "summed from per-item bundle lists"
 
-    def _content_storage(self) -> pd.DataFrame:
+    def _content_storage(self) -> pd.DataFrame | None:
         """/v1/content/storage; on a refresh, only the items deployed since, when the
-        server's totals then still add up (else the whole list again)."""
+        server's totals then still add up (else the whole list again); None when nothing
+        was deployed since and the previous file is kept."""
         reuse = self._reusable("content_storage", "storage endpoints")
         if reuse is not None:
-            old, changed, content = reuse
+            changed, content, unchanged = reuse
+            old = self.previous.content_storage
+            if unchanged and storage_api.adds_up(old, self.system_storage) and self._copy("content_storage"):
+                return None
             if len(changed) <= max(50, len(content) // 20):
                 rows = [storage_api.fetch_one_content_storage(self.client, g) for g in changed]
                 df = pd.concat([old[~_among(old["content_guid"], changed)],
@@ -413,8 +419,9 @@ class _Run:
         return storage_api.fetch_content_storage(self.client, self.pool)
 
     def _reusable(self, table: str, source: str):
-        """(previous rows, guids deployed or added since, content) when `table` of the
-        previous snapshot was read the same way and can be patched; else None."""
+        """(guids deployed or added since, content, whether no item was deployed, added or
+        removed since) when `table` of the previous snapshot was read the same way and
+        can be patched; else None."""
         prev = self.previous
         if prev is None or table in prev.unavailable or prev.manifest.get("sources", {}).get(table) != source:
             return None
@@ -426,7 +433,24 @@ class _Run:
                 new = _deploys(content)
                 self._changed = content["guid"][~pc.is_in(new, value_set=_deploys(prev.content)).to_numpy(
                     zero_copy_only=False)].tolist()
-        return getattr(prev, table), self._changed, content
+        return self._changed, content, not self._changed and len(content) == len(prev.content)
+
+    def _copy(self, table: str) -> bool:
+        """Keep the previous snapshot's file of an unchanged table, when it is sound."""
+        src = self._out / f"{table}.parquet"
+        if not same_table(src, table):
+            return False
+        self.writer.copy(table, src)
+        return True
+
+    def _old_rows(self, table: str) -> pd.DataFrame | None:
+        """A table of the previous snapshot (loaded now if it was not in REUSED)."""
+        if table in self.previous.tables:
+            return self.previous.tables[table]
+        try:
+            return load_snapshot(self._out, tables=[table]).tables[table]
+        except SnapshotError:
+            return None
 
     def _bundles(self, guids: list[str]) -> pd.DataFrame:
         progress = bar("bundles", len(guids), self.quiet)
@@ -455,9 +479,13 @@ class _Run:
             self.unavailable["packages"] = "needs the content list, which this key may not read"
             return
         reuse = self._reusable("packages", "/v1/packages")
-        if reuse is not None and len(reuse[1]) <= max(50, len(content) // 20):
+        if reuse is not None and reuse[2] and self._copy("packages"):
+            self.sources["packages"] = "/v1/packages"
+            return
+        old = self._old_rows("packages") if reuse is not None else None
+        if old is not None and len(reuse[0]) <= max(50, len(content) // 20):
             # packages belong to a bundle: only items deployed since need reading again
-            old, changed, _ = reuse
+            changed = reuse[0]
             deployed = set(content.loc[content["bundle_id"].notna(), "guid"])
             fresh = packages_api.fetch_packages_per_content(self.client, [g for g in changed if g in deployed],
                                                             self.pool)

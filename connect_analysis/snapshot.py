@@ -93,6 +93,19 @@ class SnapshotWriter:
 
     def put(self, name: str, df: pd.DataFrame) -> None:
         """Write table `name` (in the background); a table put again replaces the first."""
+        self._submit(name, self._write, name, df)
+
+    def put_parts(self, name: str, parts: list[Callable[[], pd.DataFrame]]) -> None:
+        """Write table `name` from consecutive parts, each a callable that may block until its
+        rows are ready: the first part is encoded while the next is still being read."""
+        self._submit(name, self._write_parts, name, parts)
+
+    def copy(self, name: str, src: Path) -> None:
+        """Table `name` as a copy of the file `src`: an unchanged table of the snapshot being
+        refreshed (see same_table)."""
+        self._submit(name, self._copy, name, src)
+
+    def _submit(self, name: str, write, *args) -> None:
         if name not in schema.TABLES:
             return
         with self._lock:
@@ -100,12 +113,11 @@ class SnapshotWriter:
         if earlier is not None:
             earlier.result()  # one file, one writer at a time
         with self._lock:
-            self._rows[name] = self._pool.submit(self._write, name, df)
+            self._rows[name] = self._pool.submit(write, *args)
 
-    def put_parts(self, name: str, parts: list[Callable[[], pd.DataFrame]]) -> None:
-        """Write table `name` from consecutive parts, each a callable that may block until its
-        rows are ready: the first part is encoded while the next is still being read."""
-        self._rows[name] = self._pool.submit(self._write_parts, name, parts)
+    def _copy(self, name: str, src: Path) -> int:
+        shutil.copyfile(src, self.tmp / f"{name}.parquet")
+        return pq.ParquetFile(self.tmp / f"{name}.parquet").metadata.num_rows
 
     def _write_parts(self, name: str, parts: list[Callable[[], pd.DataFrame]]) -> int:
         t0, rows, writer = time.monotonic(), 0, None
@@ -152,6 +164,17 @@ class SnapshotWriter:
         """Drop everything written so far; `path` stays as it was."""
         self._pool.shutdown(wait=True, cancel_futures=True)
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def same_table(path: Path, name: str) -> bool:
+    """Whether the file `path` holds table `name` exactly as write_snapshot would write it:
+    every page readable, the columns and types of today's schema."""
+    try:
+        table = pq.read_table(path)
+    except Exception:  # noqa: BLE001 - pyarrow raises several types for a damaged file
+        return False
+    expected = pa.Schema.from_pandas(schema.empty(name), preserve_index=False)
+    return table.schema.equals(expected, check_metadata=False)
 
 
 def replace_dir(tmp: Path, dest: Path) -> None:

@@ -193,6 +193,27 @@ def test_refresh_of_a_snapshot_that_cannot_be_loaded_reads_it_all_again(tmp_path
     assert_same_tables(tmp_path / "snap", tmp_path / "fresh")
 
 
+def test_refresh_keeps_unchanged_tables_and_never_a_damaged_one(tmp_path):
+    ds = generate_dataset("demo", seed=11, now=pd.Timestamp("2026-03-01T12:00:00Z"))
+    kept = ("packages.parquet", "content_storage.parquet")
+    with sim_for(ds) as sim:
+        fetch(sim, tmp_path / "snap", days=30)
+        before = digest(tmp_path / "snap")
+        sim.advance(days=1)
+        fetch(sim, tmp_path / "snap", days=30)
+        after = digest(tmp_path / "snap")
+        # nothing deployed since: the two files are the previous ones, byte for byte
+        assert all(after[f] == before[f] for f in kept) and after["visits.parquet"] != before["visits.parquet"]
+        (tmp_path / "snap" / "packages.parquet").write_bytes(b"PAR1 damaged")
+        sim.advance(days=1)
+        sim.clear_log()
+        fetch(sim, tmp_path / "snap", days=30)
+        paths = [p.split("?")[0] for _, p, _ in sim.request_log]
+        fetch(sim, tmp_path / "fresh", days=30)
+    assert "/__api__/v1/packages" in paths  # the damaged file was read again, not copied
+    assert_same_tables(tmp_path / "snap", tmp_path / "fresh")
+
+
 def deploy(ds, guid: str, size: int, packages: list[dict]) -> str:
     """A publisher deploys a new bundle of `guid` now (edits the dataset; the caller
     reloads the simulator). Returns the new bundle id."""
