@@ -77,10 +77,12 @@ def fetch_snapshot(server: str | None = None, out: str | Path = "snap", days: in
     start = _window_start(end, days, since)
     out = Path(out)
     client = Client(server, api_key, max_in_flight=workers)
-    with client, _quick_thread_switches(), ThreadPoolExecutor(max_workers=2, thread_name_prefix="start") as early:
+    with client, _quick_thread_switches(), ThreadPoolExecutor(max_workers=3, thread_name_prefix="start") as early:
         seed = _previous_snapshot(out, client.server)
         previous = early.submit(_load_previous, seed and out)  # read from disk while the network works
         me_ = early.submit(users_api.fetch_me, client)
+        # the longest request, at once; a refresh knows the server's version from last time
+        content_ = early.submit(content_api.fetch_content, client, Version.parse((seed or {}).get("server_version")))
         settings = client.server_settings()  # first: its error is the clearest one
         version = Version.parse(settings.get("version"))
         me = me_.result()
@@ -89,7 +91,8 @@ def fetch_snapshot(server: str | None = None, out: str | Path = "snap", days: in
                                   "(GET /__api__/v1/user gave no user); check --server / CONNECT_SERVER")
         writer = SnapshotWriter(out)  # each table is written as soon as it is read
         try:
-            run = _Run(client, version, workers, quiet, start, end, (out, seed, previous), bundle_history, writer)
+            run = _Run(client, version, workers, quiet, start, end, (out, seed, previous), bundle_history, writer,
+                       content_)
             run.all()
             manifest = {
                 "server": client.server,
@@ -237,12 +240,11 @@ class _Run:
 
     def __init__(self, client: Client, version: Version | None, workers: int, quiet: bool,
                  start: datetime, end: datetime, previous: tuple[Path, dict | None, Future],
-                 bundle_history: bool | None,
-                 writer: SnapshotWriter):
+                 bundle_history: bool | None, writer: SnapshotWriter, content: Future):
         self.client, self.version, self.workers, self.quiet = client, version, workers, quiet
         self.start, self.end = start, end
         self._out, self._seed_manifest, self._previous = previous
-        self.bundle_history, self.writer = bundle_history, writer
+        self.bundle_history, self.writer, self._content_read = bundle_history, writer, content
         self.tables: dict[str, pd.DataFrame] = {}
         self.unavailable: dict[str, str] = {}
         self.sources: dict[str, str] = {}
@@ -327,7 +329,7 @@ class _Run:
     def content(self):
         try:
             def get():
-                content, tags = content_api.fetch_content(self.client, self.version)
+                content, tags = self._content_read.result()  # started before the server's version was known
                 self._put(content=content, content_tags=tags)
             self._guard(get, "content", "content_tags")
         finally:
