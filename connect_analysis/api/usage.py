@@ -24,9 +24,6 @@ from ._rows import frame
 
 VISITS = "v1/instrumentation/content/visits"
 SHINY = "v1/instrumentation/shiny/usage"
-VISIT_FIELDS = ("content_guid", "user_guid", "time", "variant_key", "rendering_id", "bundle_id", "path",
-                "data_version")
-SESSION_FIELDS = ("content_guid", "user_guid", "started", "ended", "data_version")
 
 
 def slices(start: datetime, end: datetime, count: int) -> list[tuple[datetime, datetime]]:
@@ -58,7 +55,7 @@ def fetch_visits(client: Client, start: datetime, end: datetime, *, pool: Execut
                  workers: int = 8, end_inclusive: bool = True, on_slice: Callable[[], None] | None = None
                  ) -> pd.DataFrame:
     """Visits with start <= time <= end (< end when not end_inclusive), sorted by time."""
-    return _fetch_sliced(client, VISITS, "visits", "time", VISIT_FIELDS, start, end, pool, workers,
+    return _fetch_sliced(client, VISITS, "visits", "time", start, end, pool, workers,
                          end_inclusive, on_slice)
 
 
@@ -66,11 +63,11 @@ def fetch_shiny_sessions(client: Client, start: datetime, end: datetime, *, pool
                          workers: int = 8, end_inclusive: bool = True,
                          on_slice: Callable[[], None] | None = None) -> pd.DataFrame:
     """Shiny sessions that started in [start, end] (ended may be null: still open)."""
-    return _fetch_sliced(client, SHINY, "shiny_sessions", "started", SESSION_FIELDS, start, end, pool, workers,
+    return _fetch_sliced(client, SHINY, "shiny_sessions", "started", start, end, pool, workers,
                          end_inclusive, on_slice)
 
 
-def _fetch_sliced(client, path, table, time_field, fields, start, end, pool, workers, end_inclusive,
+def _fetch_sliced(client, path, table, time_field, start, end, pool, workers, end_inclusive,
                   on_slice) -> pd.DataFrame:
     if end < start:
         return schema.empty(table)
