@@ -37,6 +37,7 @@ from .api import runtimes as runtimes_api
 from .api import storage as storage_api
 from .api import usage as usage_api
 from .api import users as users_api
+from .api._rows import frame
 from .client import Client, Version
 from .errors import (
     ConfigError,
@@ -191,7 +192,7 @@ def _previous_snapshot(out: Path, server: str) -> dict | None:
 # What a refresh reuses of the previous snapshot; every other table is read anew. Usage
 # first: the largest table to write, and ready for it as soon as the newer usage is read.
 REUSED = {"visits": None, "shiny_sessions": None, "content": ["guid", "bundle_id", "last_deployed_time"],
-          "content_storage": None}  # packages only when some item was deployed since (_old_rows)
+          "content_storage": None}  # packages only when some item was deployed since
 
 
 def _load_previous(out: Path | None) -> Snapshot | None:
@@ -245,7 +246,7 @@ class _Run:
         self.start, self.end = start, end
         self._out, self._seed_manifest, self._previous = previous
         self.bundle_history, self.writer, self._content_read = bundle_history, writer, content
-        self.tables: dict[str, pd.DataFrame] = {}
+        self._content_table = schema.empty("content")  # the one table other datasets read
         self.unavailable: dict[str, str] = {}
         self.sources: dict[str, str] = {}
         self._usage_from: dict[str, datetime] = {}  # where each usage table was read from
@@ -255,7 +256,7 @@ class _Run:
         self._changed: list[str] | None = None  # guids deployed or added since the previous snapshot
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch")
 
-    def all(self) -> dict[str, pd.DataFrame]:
+    def all(self) -> None:
         # the long ones first: the shared pool serves their requests first
         steps = [self.content, self.visits, self.shiny_sessions, self.users, self.groups, self.tags, self.vanities,
                  self.server_runtimes, self.environments, self.runtime_caches, self.storage_and_bundles,
@@ -271,7 +272,6 @@ class _Run:
                 wait(futures)
                 raise failed.exception()
         self.pool.shutdown(wait=True)
-        return self.tables
 
     # --- helpers --------------------------------------------------------------------
 
@@ -283,8 +283,9 @@ class _Run:
             log.debug("%s: %.2f s", step.__name__, time.monotonic() - t0)
 
     def _put(self, **tables: pd.DataFrame) -> None:
-        with self._lock:
-            self.tables.update(tables)
+        """Write tables (in the background); none is kept in memory but the content list."""
+        if "content" in tables:
+            self._content_table = tables["content"]
         for name, df in tables.items():
             self.writer.put(name, df)
 
@@ -310,7 +311,7 @@ class _Run:
     def refresh(self) -> dict:
         """How the fetch went: a full read, or a refresh of the previous snapshot (the usage
         read from where it ended)."""
-        if self._seed_manifest is None or self.previous is None:  # none, or unreadable: all read anew
+        if self.previous is None:  # none, or unreadable: all read anew
             return {"mode": "full", "usage_from": {t: usage_api.iso(self.start) for t in self._usage_from}}
         return {"mode": "incremental" if any(t > self.start for t in self._usage_from.values()) else "full",
                 "usage_from": {t: usage_api.iso(v) for t, v in self._usage_from.items()}}
@@ -322,7 +323,7 @@ class _Run:
 
     def _content(self) -> pd.DataFrame:
         self._content_ready.wait()
-        return self.tables.get("content", schema.empty("content"))
+        return self._content_table
 
     # --- datasets -------------------------------------------------------------------
 
@@ -412,9 +413,9 @@ class _Run:
             if unchanged and storage_api.adds_up(old, self.system_storage) and self._copy("content_storage"):
                 return None
             if len(changed) <= max(50, len(content) // 20):
-                rows = [storage_api.fetch_one_content_storage(self.client, g) for g in changed]
+                rows = self.pool.map(lambda g: storage_api.fetch_one_content_storage(self.client, g), changed)
                 df = pd.concat([old[~_among(old["content_guid"], changed)],
-                                storage_api.storage_frame([r for r in rows if r])], ignore_index=True)
+                                frame([r for r in rows if r], "content_storage")], ignore_index=True)
                 df = df[_among(df["content_guid"], content["guid"])]
                 if storage_api.adds_up(df, self.system_storage):
                     return storage_api.sort_storage(df)
@@ -440,17 +441,16 @@ class _Run:
     def _copy(self, table: str) -> bool:
         """Keep the previous snapshot's file of an unchanged table, when it is sound."""
         src = self._out / f"{table}.parquet"
-        if not same_table(src, table):
+        rows = same_table(src, table)
+        if rows is None:
             return False
-        self.writer.copy(table, src)
+        self.writer.copy(table, src, rows)
         return True
 
-    def _old_rows(self, table: str) -> pd.DataFrame | None:
-        """A table of the previous snapshot (loaded now if it was not in REUSED)."""
-        if table in self.previous.tables:
-            return self.previous.tables[table]
+    def _previous_packages(self) -> pd.DataFrame | None:
+        """The previous snapshot's packages (not in REUSED: read only when some item changed)."""
         try:
-            return load_snapshot(self._out, tables=[table]).tables[table]
+            return load_snapshot(self._out, tables=["packages"]).packages
         except SnapshotError:
             return None
 
@@ -484,7 +484,7 @@ class _Run:
         if reuse is not None and reuse[2] and self._copy("packages"):
             self.sources["packages"] = "/v1/packages"
             return
-        old = self._old_rows("packages") if reuse is not None else None
+        old = self._previous_packages() if reuse is not None else None
         if old is not None and len(reuse[0]) <= max(50, len(content) // 20):
             # packages belong to a bundle: only items deployed since need reading again
             changed = reuse[0]

@@ -100,10 +100,10 @@ class SnapshotWriter:
         rows are ready: the first part is encoded while the next is still being read."""
         self._submit(name, self._write_parts, name, parts)
 
-    def copy(self, name: str, src: Path) -> None:
-        """Table `name` as a copy of the file `src`: an unchanged table of the snapshot being
-        refreshed (see same_table)."""
-        self._submit(name, self._copy, name, src)
+    def copy(self, name: str, src: Path, rows: int) -> None:
+        """Table `name` as a copy of the file `src` of `rows` rows: an unchanged table of the
+        snapshot being refreshed (see same_table)."""
+        self._submit(name, self._copy, name, src, rows)
 
     def _submit(self, name: str, write, *args) -> None:
         if name not in schema.TABLES:
@@ -115,9 +115,9 @@ class SnapshotWriter:
         with self._lock:
             self._rows[name] = self._pool.submit(write, *args)
 
-    def _copy(self, name: str, src: Path) -> int:
+    def _copy(self, name: str, src: Path, rows: int) -> int:
         shutil.copyfile(src, self.tmp / f"{name}.parquet")
-        return pq.ParquetFile(self.tmp / f"{name}.parquet").metadata.num_rows
+        return rows
 
     def _write_parts(self, name: str, parts: list[Callable[[], pd.DataFrame]]) -> int:
         t0, rows, writer = time.monotonic(), 0, None
@@ -173,15 +173,15 @@ def _with_statistics(name: str) -> list[str]:
     return [c for c, dtype in schema.TABLES[name].items() if dtype != schema.STR]
 
 
-def same_table(path: Path, name: str) -> bool:
-    """Whether the file `path` holds table `name` exactly as write_snapshot would write it:
-    every page readable, the columns and types of today's schema."""
+def same_table(path: Path, name: str) -> int | None:
+    """The rows of the file `path` when it holds table `name` exactly as write_snapshot would
+    write it (every page readable, the columns and types of today's schema); else None."""
     try:
         table = pq.read_table(path)
     except Exception:  # noqa: BLE001 - pyarrow raises several types for a damaged file
-        return False
+        return None
     expected = pa.Schema.from_pandas(schema.empty(name), preserve_index=False)
-    return table.schema.equals(expected, check_metadata=False)
+    return table.num_rows if table.schema.equals(expected, check_metadata=False) else None
 
 
 def replace_dir(tmp: Path, dest: Path) -> None:

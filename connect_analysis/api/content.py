@@ -10,6 +10,7 @@ import pandas as pd
 from ..client import Client, Version
 from ..errors import ConnectError, NotFoundError
 from ._rows import columns_frame, frame
+from .storage import sort_storage
 
 CONTENT_COLUMNS = (
     "guid", "id", "name", "title", "description", "app_mode", "content_category", "access_type",
@@ -110,5 +111,4 @@ def storage_from_bundles(bundles: pd.DataFrame, content_guids) -> pd.DataFrame:
     }).reindex(pd.Index(list(content_guids), dtype="string", name="content_guid")).fillna(0)
     summary["bytes_inactive"] = summary["bytes_total"] - summary["bytes_active"]
     rows = summary.reset_index().to_dict("records")
-    df = frame(rows, "content_storage")
-    return df.sort_values("content_guid", kind="stable").reset_index(drop=True)
+    return sort_storage(frame(rows, "content_storage"))

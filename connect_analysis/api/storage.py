@@ -23,12 +23,12 @@ def fetch_content_storage(client: Client, pool: Executor | None = None) -> pd.Da
     """Bundle bytes per content item from the paged /v1/content/storage."""
     items = fetch_offset(client, "v1/content/storage", page_size=500, pool=pool,
                          key=lambda r: r.get("content_guid"))
-    return sort_storage(storage_frame([{"content_guid": r.get("content_guid"),
-                                        "bundle_count": get(r, "bundles", "count"),
-                                        "bytes_total": get(r, "bundles", "bytes_total"),
-                                        "bytes_active": get(r, "bundles", "bytes_active"),
-                                        "bytes_inactive": get(r, "bundles", "bytes_inactive")}
-                                       for r in items if isinstance(r, dict)]))
+    return sort_storage(frame([{"content_guid": r.get("content_guid"),
+                                 "bundle_count": get(r, "bundles", "count"),
+                                 "bytes_total": get(r, "bundles", "bytes_total"),
+                                 "bytes_active": get(r, "bundles", "bytes_active"),
+                                 "bytes_inactive": get(r, "bundles", "bytes_inactive")}
+                                for r in items if isinstance(r, dict)], "content_storage"))
 
 
 def fetch_one_content_storage(client: Client, content_guid: str) -> dict | None:
@@ -40,10 +40,6 @@ def fetch_one_content_storage(client: Client, content_guid: str) -> dict | None:
     return {"content_guid": content_guid, "bundle_count": r.get("bundle_count"),
             "bytes_total": r.get("bundle_bytes_total"), "bytes_active": r.get("bundle_bytes_active"),
             "bytes_inactive": r.get("bundle_bytes_inactive")}
-
-
-def storage_frame(rows: list[dict]) -> pd.DataFrame:
-    return frame(rows, "content_storage")
 
 
 def sort_storage(df: pd.DataFrame) -> pd.DataFrame:

@@ -156,6 +156,11 @@ def per_usage_guid(ds: Dataset, column: str, missing=None) -> list:
     return [None if isinstance(v, float) and v != v else v for v in out]
 
 
+def epoch_seconds(times: pd.Series) -> pd.Series:
+    """Whole seconds since the epoch, whatever the datetime unit (pandas 3 defaults to us)."""
+    return (times - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)
+
+
 def usage_model(ds: Dataset) -> dict:
     """Per usage guid popularity and traits, derived from the dataset and its seed alone
     (so `advance` continues the same popularity)."""
@@ -173,7 +178,7 @@ def usage_model(ds: Dataset) -> dict:
     shiny_w = np.where(deployed & shiny, popularity, 0.0)
     year_ago = int(ds.now.timestamp()) - 365 * DAY_S
     created = dict(zip(ds.content["guid"].tolist(),
-                       ((ds.content["created_time"] - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)).tolist(), strict=True))
+                       epoch_seconds(ds.content["created_time"]).tolist(), strict=True))
     born = np.array([created.get(g, year_ago - 400 * DAY_S) for g in ds.usage_guids], dtype=np.int64)
     access = np.array(per_usage_guid(ds, "access_type", "acl"), dtype=object)
     api_like = np.isin(modes, ["api", "python-api", "python-fastapi", "tensorflow-saved-model"])

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from . import catalogue as cat
-from .data import DAY_S, Dataset, usage_model
+from .data import DAY_S, Dataset, epoch_seconds, usage_model
 from .usage import generate_log
 
 # name -> (users, content, visits per year, Shiny sessions per year, groups, deleted items)
@@ -77,11 +77,6 @@ def _guid_factory(rng: np.random.Generator):
 
 def _ts(seconds) -> pd.Series | pd.Timestamp:
     return pd.to_datetime(seconds, unit="s", utc=True)
-
-
-def _epoch_seconds(times: pd.Series) -> pd.Series:
-    """Whole seconds since the epoch, whatever the datetime unit (pandas 3 defaults to us)."""
-    return (times - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)
 
 
 def _picks(rng, pairs, n) -> list[str]:
@@ -208,8 +203,8 @@ def _bundles(rng, content, now_s) -> pd.DataFrame:
     cols = ["guid", "app_mode", "created_time", "last_deployed_time", "r_version", "py_version",
             "quarto_version", "r_environment_management", "py_environment_management"]
     lists = {k: deployed[k].tolist() for k in cols}
-    lists["created_time"] = _epoch_seconds(deployed["created_time"]).tolist()
-    lists["last_deployed_time"] = _epoch_seconds(deployed["last_deployed_time"]).tolist()
+    lists["created_time"] = epoch_seconds(deployed["created_time"]).tolist()
+    lists["last_deployed_time"] = epoch_seconds(deployed["last_deployed_time"]).tolist()
     recent = now_s - 4 * 365 * DAY_S
     for idx, k in enumerate(counts):
         c = {name: _none(lists[name][idx]) for name in cols}
