@@ -97,20 +97,33 @@ def preflight(postgres, storage, storage_required_bytes, nodes, port_range, serv
     sys.exit(0 if all(r.ok for r in results) else EXIT_ERROR)
 
 
+def _analysis_options(least_bytes: int):
+    """The analysis options `analyze` and `report` share."""
+    options = [
+        click.option("--images", default="posit", show_default=True, metavar="FILE|server|posit",
+                     help="Execution images: a YAML file, the server's own environments, or Posit's public images."),
+        click.option("--must-keep", "must_keep", multiple=True, metavar="GUID",
+                     help="Content GUID that is important whatever its usage (repeatable)."),
+        click.option("--must-keep-tag", "must_keep_tags", multiple=True, metavar="TAG",
+                     help="Tag name (or id) whose content is important whatever its usage (repeatable)."),
+        click.option("--current-use-bytes", type=click.IntRange(min=least_bytes), default=None,
+                     help="Measured bytes in use (e.g. `du -sb` of the data directory); default: bundle bytes."),
+    ]
+
+    def apply(command):
+        for option in reversed(options):
+            command = option(command)
+        return command
+    return apply
+
+
 @main.command()
 @click.argument("snapshot", type=click.Path(file_okay=False))
 @click.option("--out", required=True, type=click.Path(file_okay=False), metavar="DIR",
               help="Where summary.json and the CSVs go.")
-@click.option("--images", default="posit", show_default=True, metavar="FILE|server|posit",
-              help="Execution images: a YAML file, the server's own environments, or Posit's public images.")
-@click.option("--must-keep", "must_keep", multiple=True, metavar="GUID",
-              help="Content GUID that is important whatever its usage (repeatable).")
-@click.option("--must-keep-tag", "must_keep_tags", multiple=True, metavar="TAG",
-              help="Tag name (or id) whose content is important whatever its usage (repeatable).")
+@_analysis_options(least_bytes=0)
 @click.option("--top", "top_n", type=click.IntRange(min=0), default=20, show_default=True,
               help="How many of the most used content items count as important.")
-@click.option("--current-use-bytes", type=click.IntRange(min=0), default=None,
-              help="Measured bytes in use (e.g. `du -sb` of the data directory); default: bundle bytes.")
 def analyze(snapshot, out, images, must_keep, must_keep_tags, top_n, current_use_bytes):
     """Analyse a snapshot: write summary.json and the CSVs into --out."""
     from .analysis import analyze_snapshot
@@ -179,14 +192,7 @@ def bundle(out):
 @click.option("--pdf", is_flag=True, help="Also print report.pdf (headless Chromium).")
 @click.option("--top", "top_n", type=click.IntRange(min=1), default=20, show_default=True,
               help="How many of the most used content items count as important.")
-@click.option("--images", default="posit", show_default=True, metavar="FILE|server|posit",
-              help="Execution images: a YAML file, the server's own environments, or Posit's public images.")
-@click.option("--must-keep", multiple=True, metavar="GUID",
-              help="Content GUID that is important whatever its usage (repeatable).")
-@click.option("--must-keep-tag", "must_keep_tags", multiple=True, metavar="TAG",
-              help="Tag name (or id) whose content is important whatever its usage (repeatable).")
-@click.option("--current-use-bytes", type=click.IntRange(min=1), default=None,
-              help="Measured bytes in use (e.g. `du -sb` of the data directory); default: bundle bytes.")
+@_analysis_options(least_bytes=1)
 @click.option("--preflight", "preflight_file", type=click.Path(dir_okay=False), metavar="FILE.json",
               help="Results of `preflight --json` to include.")
 def report(snapshot, out, pdf, top_n, images, must_keep, must_keep_tags, current_use_bytes, preflight_file):

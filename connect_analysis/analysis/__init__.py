@@ -9,20 +9,9 @@
 from __future__ import annotations
 
 from .compare import compare_snapshots
-from .core import Analysis, analyze
+from .core import Analysis, analyze, load_for_analysis
 from .output import write_analysis
 from .versions import VERSION_MATCHING
-
-# The only columns of the big usage tables the analysis reads; loading just these keeps a
-# 10-million-event snapshot well inside 2 GB.
-ANALYSIS_COLUMNS = {"visits": ["content_guid", "user_guid", "time"]}
-
-
-def load_for_analysis(snapshot_dir):
-    """The snapshot in snapshot_dir with only the columns the analysis reads (a Snapshot)."""
-    from ..snapshot import load_snapshot
-
-    return load_snapshot(snapshot_dir, columns=ANALYSIS_COLUMNS)
 
 
 def analyze_snapshot(snapshot_dir, out_dir, **options) -> Analysis:
@@ -32,5 +21,5 @@ def analyze_snapshot(snapshot_dir, out_dir, **options) -> Analysis:
     return result
 
 
-__all__ = ["ANALYSIS_COLUMNS", "Analysis", "VERSION_MATCHING", "analyze", "analyze_snapshot",
+__all__ = ["Analysis", "VERSION_MATCHING", "analyze", "analyze_snapshot",
            "compare_snapshots", "load_for_analysis", "write_analysis"]

@@ -74,12 +74,10 @@ def compare_snapshots(old_dir, new_dir, out_dir, **options) -> pd.DataFrame:
 
     options go to analyze() for the old snapshot (top_n, must_keep_guids, must_keep_tags, ...).
     """
-    from ..snapshot import load_snapshot
-    from . import ANALYSIS_COLUMNS
-    from .core import analyze
+    from .core import analyze, load_for_analysis
 
-    old_snap = load_snapshot(old_dir, columns=ANALYSIS_COLUMNS)
-    new_snap = load_snapshot(new_dir, columns=ANALYSIS_COLUMNS)
+    old_snap = load_for_analysis(old_dir)
+    new_snap = load_for_analysis(new_dir)
     old_result = analyze(old_snap, **options)
     table = compare_important(old_result, old_snap, new_snap,
                               options.get("version_matching", VERSION_MATCHING))

@@ -108,14 +108,13 @@ def storage_projection(current_use_bytes: int, growth: pd.DataFrame, start: pd.T
     """The next `months` months from `start` (UTC): projected use and recommended capacity.
 
     Monthly growth = mean bytes added per month over the last 12 months of bundle history
-    (fewer when the history is shorter); 0 when there is none, which the basis says.
-    Returns (table, basis) where basis = {monthly_growth_bytes, months_of_history, note}.
+    (fewer when the history is shorter); 0 when there is none (months_of_history says 0).
+    Returns (table, basis) where basis = {monthly_growth_bytes, months_of_history}, also in
+    every row of the table.
     """
     recent = growth.tail(12)
     monthly = int(round(recent["bytes_added"].mean())) if len(recent) else 0
-    basis = {"monthly_growth_bytes": monthly, "months_of_history": int(len(recent)),
-             "note": ("mean bytes added per month by the bundles still on the server" if len(recent)
-                      else "no per-bundle history in the snapshot: growth assumed 0")}
+    basis = {"monthly_growth_bytes": monthly, "months_of_history": int(len(recent))}
     first = pd.Timestamp(start).tz_convert("UTC").tz_localize(None).to_period("M") + 1
     rows = []
     for k in range(months):

@@ -112,7 +112,7 @@ def content_package_status(packages: pd.DataFrame, content: pd.DataFrame,
     counts = packages.groupby("content_guid").size() if len(packages) else pd.Series(dtype="int64")
     n = deployed["guid"].map(counts).fillna(0).astype("int64").to_numpy()
     has_runtime = (deployed["r_version"].notna() | deployed["py_version"].notna()).to_numpy()
-    runs_no_code = (deployed["app_mode"].isin(NO_PACKAGE_MODES).fillna(False)
+    runs_no_code = (deployed["app_mode"].isin(NO_PACKAGE_MODES)
                     | deployed["quarto_version"].notna()).to_numpy()
     status, reason = [], []
     for count, runtime, no_code in zip(n, has_runtime, runs_no_code, strict=True):

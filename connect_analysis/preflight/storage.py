@@ -20,14 +20,13 @@ def required_bytes_from_snapshot(snapshot: str | os.PathLike) -> tuple[int | Non
     Returns (None, reason) when the snapshot or the analysis cannot give it. Never raises.
     """
     from ..errors import ConnectAnalysisError
-    from ..snapshot import load_snapshot
 
     try:
-        from ..analysis import ANALYSIS_COLUMNS, analyze
+        from ..analysis import analyze, load_for_analysis
     except ImportError:
         return None, "this kit has no analysis module to size the storage from a snapshot"
     try:
-        summary = analyze(load_snapshot(snapshot, columns=ANALYSIS_COLUMNS)).summary
+        summary = analyze(load_for_analysis(snapshot)).summary
         value = int(summary["storage"]["recommended_bytes"])
     except ConnectAnalysisError as e:
         return None, f"cannot analyse snapshot {snapshot}: {e}"

@@ -50,8 +50,7 @@ def build_report(snapshot: str | os.PathLike, out: str | os.PathLike, *, top_n: 
     built-in renderer). Raises SnapshotError, ConfigError or ReportError (naming the
     notebook and cell that failed; the executed notebooks stay in out/notebooks).
     """
-    from ..analysis import ANALYSIS_COLUMNS, analyze, write_analysis
-    from ..snapshot import load_snapshot
+    from ..analysis import analyze, load_for_analysis, write_analysis
     from .notebook import check_parameters
 
     seconds: dict[str, float] = {}
@@ -66,7 +65,7 @@ def build_report(snapshot: str | os.PathLike, out: str | os.PathLike, *, top_n: 
         from ..preflight import read_results
 
         read_results(preflight)  # a bad file fails here, in one line, not inside a notebook
-    snap = load_snapshot(snapshot, columns=ANALYSIS_COLUMNS)
+    snap = load_for_analysis(snapshot)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
