@@ -111,6 +111,15 @@ def test_default_snapshot_is_made_from_the_demo(tmp_path, monkeypatch):
     assert len(snap.content) > 50 and len(snap.bundles) > len(snap.content)
 
 
+def test_a_bad_connect_server_is_named_not_hidden_behind_a_missing_snapshot(tmp_path, monkeypatch):
+    (tmp_path / "notebooks").mkdir()
+    monkeypatch.chdir(tmp_path / "notebooks")
+    monkeypatch.setenv("CONNECT_SERVER", "ftp://connect.example.com")
+    monkeypatch.setenv("CONNECT_API_KEY", "nb-test-key")
+    with pytest.raises(ConfigError, match="ftp"):
+        open_snapshot(DEMO_SNAPSHOT)
+
+
 def test_missing_snapshot_is_fetched_from_connect_server(tmp_path, monkeypatch):
     from connect_analysis.simulator import start_simulator
 

@@ -80,15 +80,14 @@ def open_snapshot(path: Path, days: int = 90):
     this server's snapshot; without it, the demo snapshot is made when missing. Any other path
     that is missing is fetched from CONNECT_SERVER when set, else it is an error.
     """
-    from ..analysis import ANALYSIS_COLUMNS
-    from ..snapshot import load_snapshot
+    from ..analysis import load_for_analysis
 
     path = Path(path)
     server = os.environ.get("CONNECT_SERVER")
     default = path.resolve() == Path(DEMO_SNAPSHOT).resolve()
     if server and default:
         path = Path(SERVER_SNAPSHOT)
-        if _snapshot_server(path) != _normal(server):
+        if not _holds(path, server):
             _fetch(server, path, days)
     elif not path.exists():
         if server:
@@ -97,7 +96,7 @@ def open_snapshot(path: Path, days: int = 90):
             from ..demo import make_demo_snapshot
 
             make_demo_snapshot(path)
-    return load_snapshot(path, columns=ANALYSIS_COLUMNS)
+    return load_for_analysis(path)
 
 
 def _fetch(server: str, path: Path, days: int) -> None:
@@ -106,23 +105,16 @@ def _fetch(server: str, path: Path, days: int) -> None:
     fetch_snapshot(server, path, days=days, quiet=True)
 
 
-def _normal(server: str) -> str | None:
+def _holds(path: Path, server: str) -> bool:
+    """Whether path holds a snapshot of server; not when the URL is bad (the fetch says why)."""
+    import json
+
     from ..client import normalize_server
 
     try:
-        return normalize_server(server)
-    except ConfigError:
-        return None  # the fetch says what is wrong with it
-
-
-def _snapshot_server(path: Path) -> str | None:
-    """The server URL in path's manifest, or None when there is no readable snapshot."""
-    import json
-
-    try:
-        return json.loads((path / "manifest.json").read_text()).get("server")
-    except (OSError, ValueError, AttributeError):
-        return None
+        return json.loads((path / "manifest.json").read_text()).get("server") == normalize_server(server)
+    except (OSError, ValueError, AttributeError, ConfigError):
+        return False
 
 
 def prepare(*, snapshot: str, days: int = 90, top_n: int = 20, images: str = "",
