@@ -140,6 +140,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         for k, v in (headers or {}).items():
             self.send_header(k, v)
+        self.sim.log(self.command, self.path, DROPPED if drop else status)  # before the client sees it
         self.end_headers()
         if drop:  # promise the whole body, send part of it, hang up
             self.wfile.write(body[: len(body) // 2])
@@ -149,22 +150,20 @@ class _Handler(BaseHTTPRequestHandler):
                 self.connection.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
-            self.sim.log(self.command, self.path, DROPPED)
             return
         if self.command != "HEAD":
             self.wfile.write(body)
-        self.sim.log(self.command, self.path, status)
 
     def _send_stream(self, status, streamed: Streamed):
         self.send_response(status)
         self.send_header("Content-Type", streamed.content_type + "; charset=utf-8")
         self.send_header("Transfer-Encoding", "chunked")
+        self.sim.log(self.command, self.path, status)  # before the client sees it
         self.end_headers()
         for chunk in streamed.chunks:
             if chunk:
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
         self.wfile.write(b"0\r\n\r\n")
-        self.sim.log(self.command, self.path, status)
 
 
 def _route(sub: str):
