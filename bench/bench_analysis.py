@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _rss import peak_rss_bytes
 
 N_CONTENT = 20_000
 N_USERS = 5_000
@@ -110,7 +110,7 @@ def measure(path: Path) -> dict:
     t2 = time.perf_counter()
     return {"events": int(len(snap.visits) + len(snap.shiny_sessions)), "load_seconds": round(t1 - t0, 1),
             "analyze_seconds": round(t2 - t1, 1),
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            "peak_rss_mb": round(peak_rss_bytes() / 2**20),
             "visits_counted": result.summary["usage"]["visits"]}
 
 

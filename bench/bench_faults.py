@@ -13,9 +13,11 @@ and whether every table is equal. Exit 1 when they differ or a retry went unrepo
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -26,9 +28,7 @@ import pandas as pd
 
 from connect_analysis import schema
 from connect_analysis.simulator import generate_dataset, start_simulator
-from connect_analysis.snapshot import load_snapshot
-
-FAULT_STATUSES = {503, 429, 0}
+from connect_analysis.simulator.compare import FAULT_STATUSES, comparable_tables
 
 
 def fetch(url: str, key: str, out: Path, since: str) -> tuple[float, dict]:
@@ -38,18 +38,6 @@ def fetch(url: str, key: str, out: Path, since: str) -> tuple[float, dict]:
     subprocess.run([str(cli), "fetch", "--server", url, "--out", str(out), "--since", since, "--quiet"],
                    env=env, check=True, stdout=subprocess.DEVNULL)
     return time.perf_counter() - t0, json.loads((out / "manifest.json").read_text())
-
-
-def tables(path: Path, url: str) -> dict[str, pd.DataFrame]:
-    snap = load_snapshot(path)
-    out = {}
-    for name in schema.TABLES:
-        df = getattr(snap, name).copy()
-        for col in df.columns:
-            if df[col].dtype == object or str(df[col].dtype).startswith("str"):
-                df[col] = df[col].str.replace(url, "SERVER", regex=False)
-        out[name] = df
-    return out
 
 
 def main() -> int:
@@ -66,6 +54,7 @@ def main() -> int:
     since = (ds.now - pd.Timedelta(days=args.days)).isoformat()
     key = secrets.token_urlsafe(24)
     work = Path(tempfile.mkdtemp(prefix="bench-faults-"))
+    atexit.register(shutil.rmtree, work, True)  # two large snapshots: gone when the bench ends
 
     with start_simulator(dataset=ds, api_key=key) as sim:
         clean_s, clean = fetch(sim.url, key, work / "clean", since)
@@ -77,7 +66,7 @@ def main() -> int:
     faults = [e for e in log if e[2] in FAULT_STATUSES]
     non_get = [e for e in log if e[0] != "GET"]
 
-    a, b = tables(work / "clean", clean_url), tables(work / "faulty", faulty_url)
+    a, b = comparable_tables(work / "clean", clean_url), comparable_tables(work / "faulty", faulty_url)
     differ = []
     for name in schema.TABLES:
         try:

@@ -17,26 +17,17 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
-import resource
 import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
+from queue import Empty
 
 import pandas as pd
+from _rss import peak_rss_bytes
 
 KEY = "bench-admin-key"
-
-
-def _peak_rss_bytes() -> int:
-    """This process's own peak (VmHWM). Not getrusage's ru_maxrss: on Linux a spawned child
-    inherits its parent's peak, here the simulator's ~900 MB."""
-    try:
-        with open("/proc/self/status") as f:
-            return next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmHWM:"))
-    except (OSError, StopIteration):
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
 
 
 def kit_fetch(url, out, now, days, workers, bundle_history, queue):
@@ -45,7 +36,7 @@ def kit_fetch(url, out, now, days, workers, bundle_history, queue):
     t0 = time.perf_counter()
     m = fetch_snapshot(server=url, out=out, days=days, quiet=True, workers=workers, api_key=KEY,
                        now=pd.Timestamp(now).to_pydatetime(), bundle_history=bundle_history)
-    queue.put({"seconds": time.perf_counter() - t0, "rss": _peak_rss_bytes(), "rows": m["row_counts"],
+    queue.put({"seconds": time.perf_counter() - t0, "rss": peak_rss_bytes(), "rows": m["row_counts"],
                "mode": m["refresh"]["mode"]})
 
 
@@ -57,7 +48,7 @@ def sdk_fetch(url, start, end, queue):
     items = client.content.find()
     bundles = [b for item in items for b in item.bundles.find()]
     usage = client.metrics.usage.find(start=start, end=end)
-    queue.put({"seconds": time.perf_counter() - t0, "rss": _peak_rss_bytes(),
+    queue.put({"seconds": time.perf_counter() - t0, "rss": peak_rss_bytes(),
                "rows": {"content": len(items), "bundles": len(bundles), "usage": len(usage)}})
 
 
@@ -66,10 +57,14 @@ def run(target, *args) -> dict:
     queue = ctx.Queue()
     proc = ctx.Process(target=target, args=(*args, queue))
     proc.start()
-    result = queue.get()
+    while True:  # a client that dies puts nothing on the queue: do not wait for it forever
+        try:
+            result = queue.get(timeout=1)
+            break
+        except Empty:
+            if not proc.is_alive():
+                sys.exit(f"{target.__name__} failed with exit code {proc.exitcode}")
     proc.join()
-    if proc.exitcode:
-        sys.exit(f"{target.__name__} failed with exit code {proc.exitcode}")
     return result
 
 

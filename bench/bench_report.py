@@ -10,7 +10,9 @@ Target: the whole report (analyse + execute + render) in <= 60 s on a 2-core mac
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -32,6 +34,8 @@ def main() -> int:
     ap.add_argument("--dir", default=None, help="work directory (default: a temporary one)")
     args = ap.parse_args()
     work = Path(args.dir or tempfile.mkdtemp(prefix="bench-report-"))
+    if not args.dir:
+        atexit.register(shutil.rmtree, work, True)  # a temporary one goes when the bench ends
 
     t0 = time.perf_counter()
     snapshot = make_demo_snapshot(work / "snapshot")

@@ -15,16 +15,15 @@ import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--no-first-run", "--no-default-browser-check",
-         "--remote-debugging-pipe", "--window-size=1280,2000"]
+from connect_analysis.report.pdf import HEADLESS_FLAGS, find_browser
+
+CHROMIUM = find_browser()  # the browser --pdf uses, so both kinds of test run or skip together
+FLAGS = [*HEADLESS_FLAGS, "--remote-debugging-pipe", "--window-size=1280,2000"]
 
 
 def available() -> bool:
-    return Path(CHROMIUM).exists() or shutil.which("chromium") is not None
+    return CHROMIUM is not None
 
 
 @dataclass
@@ -119,7 +118,7 @@ def visit(url: str, *, probe: str = PROBE, settle_s: float = 1.0, timeout: float
         os.dup2(high_r, 3)
         os.dup2(high_w, 4)
 
-    proc = subprocess.Popen([CHROMIUM if Path(CHROMIUM).exists() else "chromium", *FLAGS,
+    proc = subprocess.Popen([CHROMIUM, *FLAGS,
                              f"--user-data-dir={profile}", "about:blank"],
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, preexec_fn=child_fds, pass_fds=(3, 4))

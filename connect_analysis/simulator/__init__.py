@@ -10,7 +10,8 @@
 
 Modules: catalogue (vocabularies), generate (deterministic data for a seed and clock),
 data (the Dataset), usage (columnar usage logs and their cursor queries), api (errors,
-paging, API-shaped indexes), routes_* (one module per resource family), server (HTTP).
+paging, API-shaped indexes), routes_* (one module per resource family), server (HTTP),
+compare (snapshots fetched from two simulators, side by side).
 """
 
 from .data import Dataset

@@ -20,7 +20,6 @@ KEY = "ca-REL-7e1f0b9c4d2a-never-written-anywhere"
 # the simulated server's clock; fetches use --since so two fetches read the same window
 NOW = pd.Timestamp("2026-03-01T12:00:00Z")
 SINCE = "2025-12-01"
-ROOT = Path(__file__).resolve().parents[2]
 
 # --- the suite's figures -----------------------------------------------------------------
 
