@@ -307,13 +307,13 @@ class Client:
 
     def _decode(self, response: requests.Response, url: str, into=None):
         try:
-            with _gc_paused:
+            with gc_paused:
                 return msgspec.json.decode(response.content, type=into) if into else msgspec.json.decode(
                     response.content)
         except msgspec.DecodeError:
             pass  # another shape, or what only the standard library reads (NaN, huge numbers, UTF-16)
         try:
-            with _gc_paused:
+            with gc_paused:
                 return response.json()
         except ValueError:
             ctype = response.headers.get("content-type", "")
@@ -374,9 +374,9 @@ def _check_length(response: requests.Response) -> None:
 
 
 class _GcPause:
-    """Pauses the cyclic garbage collector while any thread decodes JSON: decoding makes
-    millions of containers and no cycles, and collections triggered by them cost
-    about as much as the decoding itself on a large list."""
+    """Pauses the cyclic garbage collector while any thread decodes JSON (and for a whole
+    fetch): decoding makes millions of containers and no cycles, and collections
+    triggered by them cost about as much as the decoding itself on a large list."""
 
     def __init__(self):
         self._lock, self._users, self._was_enabled = threading.Lock(), 0, False
@@ -395,7 +395,7 @@ class _GcPause:
                 gc.enable()
 
 
-_gc_paused = _GcPause()
+gc_paused = _GcPause()
 
 
 def _retry_after(response: requests.Response) -> float | None:

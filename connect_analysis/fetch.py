@@ -38,7 +38,7 @@ from .api import storage as storage_api
 from .api import usage as usage_api
 from .api import users as users_api
 from .api._rows import frame
-from .client import Client, Version
+from .client import Client, Version, gc_paused
 from .errors import (
     ConfigError,
     ConnectError,
@@ -78,7 +78,8 @@ def fetch_snapshot(server: str | None = None, out: str | Path = "snap", days: in
     start = _window_start(end, days, since)
     out = Path(out)
     client = Client(server, api_key, max_in_flight=workers)
-    with client, _quick_thread_switches(), ThreadPoolExecutor(max_workers=3, thread_name_prefix="start") as early:
+    with (client, _quick_thread_switches(), gc_paused,
+          ThreadPoolExecutor(max_workers=3, thread_name_prefix="start") as early):
         seed = _previous_snapshot(out, client.server)
         previous = early.submit(_load_previous, seed and out)  # read from disk while the network works
         me_ = early.submit(users_api.fetch_me, client)
@@ -199,7 +200,7 @@ def _load_previous(out: Path | None) -> Snapshot | None:
     if out is None:
         return None
     try:
-        return load_snapshot(out, columns={t: c for t, c in REUSED.items() if c}, tables=list(REUSED))
+        return load_snapshot(out, columns={t: c for t, c in REUSED.items() if c}, tables=list(REUSED), threads=False)
     except SnapshotError:
         return None  # damaged: a full fetch replaces it
 

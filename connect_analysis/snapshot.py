@@ -202,12 +202,13 @@ def replace_dir(tmp: Path, dest: Path) -> None:
 
 
 def load_snapshot(path: str | os.PathLike, columns: dict[str, list[str]] | None = None,
-                  tables: list[str] | None = None) -> Snapshot:
+                  tables: list[str] | None = None, threads: bool = True) -> Snapshot:
     """Load a snapshot directory into DataFrames. Raises SnapshotError when it is not one.
 
     columns: {table: [column, ...]} reads only those columns of a table (a large usage
     table costs far less memory without the columns nobody reads).
     tables: read only these tables (the others are left out of Snapshot.tables).
+    threads: decode columns in parallel (False where other work already keeps the cores busy).
     """
     columns = columns or {}
     src = Path(path)
@@ -228,7 +229,7 @@ def load_snapshot(path: str | os.PathLike, columns: dict[str, list[str]] | None 
         for name in (schema.TABLES if tables is None else tables):
             f = src / f"{name}.parquet"
             only = columns.get(name)
-            loaded[name] = (schema.conform(pd.read_parquet(f, columns=only), name, only) if f.exists()
+            loaded[name] = (schema.conform(pd.read_parquet(f, columns=only, use_threads=threads), name, only) if f.exists()
                             else schema.conform(schema.empty(name), name, only))
     except Exception as e:  # pyarrow raises several types for a corrupt file
         raise SnapshotError(f"{src} is corrupt: {type(e).__name__}: {e}") from None

@@ -162,6 +162,8 @@ class ServerState:
     vanities: dict[str, dict] = field(default_factory=dict)
     bundles: dict[str, list[dict]] = field(default_factory=dict)
     packages: dict[str, list[dict]] = field(default_factory=dict)
+    storage: list[dict] = field(default_factory=list)  # per content row: its bundles' count and bytes
+    storage_totals: dict = field(default_factory=dict)  # the whole server's (GET /v1/system/storage)
     usage_index: dict[str, int] = field(default_factory=dict)
     # Lookup arrays indexed by a usage log's `content` / `user` / `path` columns.
     usage_guids: np.ndarray = None  # type: ignore[assignment]
@@ -201,6 +203,10 @@ class ServerState:
             st.owned.setdefault(row["owner_guid"], []).append(i)
         for row in records(ds.bundles):
             st.bundles.setdefault(row["content_guid"], []).append(_bundle(row))
+        st.storage = [_storage(st.bundles.get(c["guid"], [])) for c in st.content]
+        st.storage_totals = {k: sum(s[k] for s in st.storage) for k in ("bytes_total", "bytes_active",
+                                                                         "bytes_inactive", "count")}
+        st.storage_totals["content_count"] = sum(1 for s in st.storage if s["count"])
         for p in records(ds.packages[["content_guid", "language", "name", "version", "hash"]]):
             st.packages.setdefault(p.pop("content_guid"), []).append(p)
         st.usage_guids = ds.usage_guids
@@ -223,6 +229,12 @@ class ServerState:
         c = self.content[i]
         return (req.role == "administrator" or c["owner_guid"] == req.user["guid"]
                 or c["access_type"] in ("all", "logged_in"))
+
+
+def _storage(bundles: list[dict]) -> dict:
+    active = sum(b["size"] for b in bundles if b["active"])
+    total = sum(b["size"] for b in bundles)
+    return {"count": len(bundles), "bytes_total": total, "bytes_active": active, "bytes_inactive": total - active}
 
 
 _CONTENT_NULLS = ("connection_timeout", "read_timeout", "init_timeout", "idle_timeout",

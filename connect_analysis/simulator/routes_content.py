@@ -216,24 +216,9 @@ def packages(req: Request):
 
 # -- storage (2026.06+) -----------------------------------------------------------------
 
-def _storage(req: Request, i: int) -> dict:
-    c = req.state.content[i]
-    bundles = req.state.bundles.get(c["guid"], [])
-    active = sum(b["size"] for b in bundles if b["active"])
-    total = sum(b["size"] for b in bundles)
-    return {"count": len(bundles), "bytes_total": total, "bytes_active": active,
-            "bytes_inactive": total - active}
-
-
 def system_storage(req: Request):
     req.require_role("administrator")
-    sums = {"bytes_total": 0, "bytes_active": 0, "bytes_inactive": 0, "count": 0, "content_count": 0}
-    for i in range(len(req.state.content)):
-        s = _storage(req, i)
-        for k in ("bytes_total", "bytes_active", "bytes_inactive", "count"):
-            sums[k] += s[k]
-        sums["content_count"] += 1 if s["count"] else 0
-    return {"bundles": sums}
+    return {"bundles": dict(req.state.storage_totals)}
 
 
 def content_storage(req: Request):
@@ -244,7 +229,7 @@ def content_storage(req: Request):
         owner = st.users.get(c["owner_guid"])
         rows.append({"content_guid": c["guid"], "content_name": c["name"], "content_title": c["title"],
                      "owner_guid": c["owner_guid"], "owner_username": owner["username"] if owner else None,
-                     "app_mode": c["app_mode"], "bundles": _storage(req, i)})
+                     "app_mode": c["app_mode"], "bundles": dict(st.storage[i])})
     sort = req.query.get("sort", "total")
     key = {"active": "bytes_active", "inactive": "bytes_inactive", "count": "count"}.get(sort, "bytes_total")
     rows.sort(key=lambda r: r["bundles"][key], reverse=req.query.get("order", "desc") != "asc")
@@ -254,7 +239,7 @@ def content_storage(req: Request):
 def content_item_storage(req: Request, guid: str):
     req.require_role("administrator")
     i = _find(req, guid)
-    c, s = req.state.content[i], _storage(req, i)
+    c, s = req.state.content[i], req.state.storage[i]
     owner = req.state.users.get(c["owner_guid"])
     bundles = sorted(req.state.bundles.get(guid, []), key=lambda b: int(b["id"]), reverse=True)
     return {"content_guid": guid, "content_name": c["name"], "owner_guid": c["owner_guid"],
