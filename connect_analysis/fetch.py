@@ -49,7 +49,15 @@ from .errors import (
     UnsupportedError,
 )
 from .progress import bar
-from .snapshot import FORMAT, MANIFEST, Snapshot, SnapshotWriter, load_snapshot, same_table
+from .snapshot import (
+    FORMAT,
+    MANIFEST,
+    Snapshot,
+    SnapshotWriter,
+    file_metadata,
+    load_snapshot,
+    same_table,
+)
 
 __all__ = ["fetch_snapshot"]
 
@@ -79,12 +87,15 @@ def fetch_snapshot(server: str | None = None, out: str | Path = "snap", days: in
     out = Path(out)
     client = Client(server, api_key, max_in_flight=workers)
     with (client, _quick_thread_switches(), gc_paused,
-          ThreadPoolExecutor(max_workers=3, thread_name_prefix="start") as early):
+          ThreadPoolExecutor(max_workers=4, thread_name_prefix="start") as early):
         seed = _previous_snapshot(out, client.server)
-        previous = early.submit(_load_previous, seed and out)  # read from disk while the network works
+        # read from disk while the network works
+        previous, previous_content = (early.submit(_load_previous, seed and out),
+                                      early.submit(_load_previous_content, seed and out))
         me_ = early.submit(users_api.fetch_me, client)
         # the longest request, at once; a refresh knows the server's version from last time
-        content_ = early.submit(content_api.fetch_content, client, Version.parse((seed or {}).get("server_version")))
+        content_ = early.submit(content_api.fetch_content, client,
+                                Version.parse((seed or {}).get("server_version")), previous_content.result)
         settings = client.server_settings()  # first: its error is the clearest one
         version = Version.parse(settings.get("version"))
         me = me_.result()
@@ -203,6 +214,17 @@ def _load_previous(out: Path | None) -> Snapshot | None:
         return load_snapshot(out, columns={t: c for t, c in REUSED.items() if c}, tables=list(REUSED), threads=False)
     except SnapshotError:
         return None  # damaged: a full fetch replaces it
+
+
+def _load_previous_content(out: Path | None) -> content_api.ContentList | None:
+    """The previous content list with its items' digests, when they can be reused."""
+    if out is None:
+        return None
+    try:
+        snap = load_snapshot(out, tables=["content", "content_tags"], threads=False)
+    except SnapshotError:
+        return None
+    return content_api.ContentList.previous(snap.content, snap.content_tags, file_metadata(out / "content.parquet"))
 
 
 def _among(column: pd.Series, values) -> np.ndarray:
@@ -331,8 +353,11 @@ class _Run:
     def content(self):
         try:
             def get():
-                content, tags = self._content_read.result()  # started before the server's version was known
-                self._put(content=content, content_tags=tags)
+                listed = self._content_read.result()  # started before the server's version was known
+                self._content_table = listed.content
+                if not (listed.unchanged and self._copy("content") and self._copy("content_tags")):
+                    self.writer.put("content", listed.content, listed.metadata())
+                    self.writer.put("content_tags", listed.tags)
             self._guard(get, "content", "content_tags")
         finally:
             self._content_ready.set()

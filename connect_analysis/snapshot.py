@@ -91,9 +91,10 @@ class SnapshotWriter:
         self._rows: dict[str, Future] = {}
         self._lock = threading.Lock()
 
-    def put(self, name: str, df: pd.DataFrame) -> None:
-        """Write table `name` (in the background); a table put again replaces the first."""
-        self._submit(name, self._write, name, df)
+    def put(self, name: str, df: pd.DataFrame, metadata: dict[str, str] | None = None) -> None:
+        """Write table `name` (in the background), with `metadata` added to the file's
+        key-value metadata; a table put again replaces the first."""
+        self._submit(name, self._write, name, df, metadata)
 
     def put_parts(self, name: str, parts: list[Callable[[], pd.DataFrame]]) -> None:
         """Write table `name` from consecutive parts, each a callable that may block until its
@@ -135,10 +136,15 @@ class SnapshotWriter:
         log.debug("%s.parquet written in %d parts: %d rows, %.2f s", name, len(parts), rows, time.monotonic() - t0)
         return rows
 
-    def _write(self, name: str, df: pd.DataFrame | None) -> int:
+    def _write(self, name: str, df: pd.DataFrame | None, metadata: dict[str, str] | None = None) -> int:
         t0 = time.monotonic()
         df = schema.empty(name) if df is None else schema.conform(df, name)
-        df.to_parquet(self.tmp / f"{name}.parquet", index=False, write_statistics=_with_statistics(name))
+        table = pa.Table.from_pandas(df, preserve_index=False)  # as df.to_parquet(index=False) writes it
+        with pq.ParquetWriter(self.tmp / f"{name}.parquet", table.schema,
+                              write_statistics=_with_statistics(name)) as writer:
+            writer.write_table(table)
+            if metadata:
+                writer.add_key_value_metadata(metadata)
         log.debug("%s.parquet written: %d rows, %.2f s", name, len(df), time.monotonic() - t0)
         return int(len(df))
 
@@ -182,6 +188,14 @@ def same_table(path: Path, name: str) -> int | None:
         return None
     expected = pa.Schema.from_pandas(schema.empty(name), preserve_index=False)
     return table.num_rows if table.schema.equals(expected, check_metadata=False) else None
+
+
+def file_metadata(path: Path) -> dict[bytes, bytes]:
+    """The key-value metadata of a Parquet file (empty when it has none or is unreadable)."""
+    try:
+        return dict(pq.ParquetFile(path).metadata.metadata or {})
+    except Exception:  # noqa: BLE001 - pyarrow raises several types for a damaged file
+        return {}
 
 
 def replace_dir(tmp: Path, dest: Path) -> None:

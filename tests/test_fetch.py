@@ -18,11 +18,12 @@ import pytest
 from loopback import serve
 
 from connect_analysis import schema
+from connect_analysis.api.content import DIGESTS, ContentList
 from connect_analysis.api.usage import slices
 from connect_analysis.errors import AuthError, ConfigError
 from connect_analysis.fetch import fetch_snapshot
 from connect_analysis.simulator import generate_dataset, start_simulator
-from connect_analysis.snapshot import load_snapshot
+from connect_analysis.snapshot import file_metadata, load_snapshot
 
 KEY = "adm1n-key-that-must-never-leak"
 FAULTS = {"503": 0.10, "429": 0.02, "drop": 0.01}
@@ -212,6 +213,62 @@ def test_refresh_keeps_unchanged_tables_and_never_a_damaged_one(tmp_path):
         fetch(sim, tmp_path / "fresh", days=30)
     assert "/__api__/v1/packages" in paths  # the damaged file was read again, not copied
     assert_same_tables(tmp_path / "snap", tmp_path / "fresh")
+
+
+def test_refresh_reuses_unchanged_items_and_decodes_the_others(tmp_path):
+    """Items whose JSON is unchanged keep their rows; edited, moved, added and retagged
+    items are decoded; the result is a full fetch's, and an unchanged list keeps its files."""
+    ds = generate_dataset("demo", seed=11, now=pd.Timestamp("2026-03-01T12:00:00Z"))
+    files = ("content.parquet", "content_tags.parquet")
+    with sim_for(ds) as sim:
+        fetch(sim, tmp_path / "snap", days=30)
+        before = digest(tmp_path / "snap")
+        sim.advance(days=1)
+        fetch(sim, tmp_path / "snap", days=30)
+        assert all(digest(tmp_path / "snap")[f] == before[f] for f in files)  # nothing changed: kept
+        c = ds.content.reset_index(drop=True)
+        edited, moved, retagged, untagged = c["guid"].iloc[[0, 5, 10]].tolist() + [ds.content_tags["content_guid"].iloc[0]]
+        c.loc[0, "title"] = "Sales <b>dashboard</b> \u2014 r\u00e9vis\u00e9"
+        ds.content = c
+        sim.reload()
+        fetch(sim, tmp_path / "snap", days=30)  # one item edited: as many items as before
+        fetch(sim, tmp_path / "fresh", days=30)
+        assert_same_tables(tmp_path / "snap", tmp_path / "fresh")
+        added = c.iloc[[7]].assign(guid="00000000-0000-4000-8000-000000000001", id=str(10**6),
+                                   name="added-item", title="Added")
+        ds.content = pd.concat([c.drop(index=5), added, c.iloc[[5]]], ignore_index=True)
+        t = ds.content_tags
+        ds.content_tags = pd.concat([t[t["content_guid"] != untagged], pd.DataFrame(
+            [{"content_guid": retagged, "tag_id": t["tag_id"].iloc[0]},
+             {"content_guid": added["guid"].iloc[0], "tag_id": t["tag_id"].iloc[-1]}])], ignore_index=True)
+        sim.reload()
+        fetch(sim, tmp_path / "snap", days=30)
+        fetch(sim, tmp_path / "fresh", days=30)
+    assert_same_tables(tmp_path / "snap", tmp_path / "fresh")
+    snap = load_snapshot(tmp_path / "snap")
+    guids = snap.content["guid"].tolist()
+    assert guids[-2:] == [added["guid"].iloc[0], moved] and len(guids) == len(c) + 1
+    assert snap.content.loc[snap.content["guid"] == edited, "title"].item().startswith("Sales <b>dashboard</b>")
+    tags = snap.content_tags
+    assert untagged not in set(tags["content_guid"]) and added["guid"].iloc[0] in set(tags["content_guid"])
+    assert retagged in set(tags["content_guid"])
+    # the digests written with the list match its rows, and are what the next refresh reads
+    listed = ContentList.previous(snap.content, snap.content_tags, file_metadata(tmp_path / "snap" / "content.parquet"))
+    assert listed is not None and len(listed.digests) == len(snap.content)
+
+
+def test_content_digests_are_reused_only_as_written(tmp_path):
+    content = pd.DataFrame({"guid": ["a", "b"]})
+    tags = schema.empty("content_tags")
+    written = ContentList(content, tags, [b"1" * 16, b"2" * 16]).metadata()
+    meta = {k.encode(): v.encode() for k, v in written.items()}
+    assert ContentList.previous(content, tags, meta).digests == [b"1" * 16, b"2" * 16]
+    assert ContentList.previous(content.iloc[:1], tags, meta) is None  # not one digest per row
+    assert ContentList.previous(pd.DataFrame({"guid": ["a", "a"]}), tags, meta) is None  # guids repeat
+    other = {DIGESTS.encode(): b"0.0.1|guid\n" + meta[DIGESTS.encode()].split(b"\n", 1)[1]}
+    assert ContentList.previous(content, tags, other) is None  # another kit version's decoding
+    assert ContentList.previous(content, tags, {DIGESTS.encode(): meta[DIGESTS.encode()] + b"!"}) is None
+    assert ContentList.previous(content, tags, {}) is None
 
 
 def deploy(ds, guid: str, size: int, packages: list[dict]) -> str:

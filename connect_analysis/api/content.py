@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from operator import attrgetter
 
 import msgspec
 import pandas as pd
 
+from .. import __version__, schema
 from ..client import Client, Version
 from ..errors import ConnectError, NotFoundError
 from ._rows import columns_frame, frame
@@ -36,22 +41,97 @@ _Item = msgspec.defstruct("_Item", [(k, object, None) for k in CONTENT_COLUMNS]
                           + [("owner", _Owner | None, None), ("tags", list[_Tag] | None, None)], gc=False)
 
 
-def fetch_content(client: Client, version: Version | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Every content item the key may see, and each item's tags: (content, content_tags).
+DIGESTS = "connect-analysis:content-digests"  # content.parquet's metadata key for ContentList.digests
+# digests are only reused by the same kit with the same columns: other code may decode differently
+_SALT = f"{__version__}|{','.join(schema.TABLES['content'])}|{','.join(schema.TABLES['content_tags'])}"
+
+
+@dataclass
+class ContentList:
+    """The content list as tables, and the digest of each item's JSON (row order)."""
+
+    content: pd.DataFrame
+    tags: pd.DataFrame
+    digests: list[bytes] | None  # None: the body was not a plain list
+    unchanged: bool = False  # every item as it was in the previous snapshot, in the same order
+
+    def metadata(self) -> dict[str, str]:
+        """The digests as content.parquet metadata (SHA-1 of each item's JSON, 16 bytes each)."""
+        if self.digests is None:
+            return {}
+        return {DIGESTS: _SALT + "\n" + base64.b64encode(b"".join(self.digests)).decode()}
+
+    @classmethod
+    def previous(cls, content: pd.DataFrame, tags: pd.DataFrame, metadata: dict) -> ContentList | None:
+        """A snapshot's list with the digests from its metadata; None when they are missing,
+        were written by other code, or do not match the rows."""
+        salt, _, value = metadata.get(DIGESTS.encode(), b"").decode(errors="replace").partition("\n")
+        if salt != _SALT or not content["guid"].is_unique:
+            return None
+        try:
+            packed = base64.b64decode(value, validate=True)
+        except ValueError:
+            return None
+        digests = [packed[i:i + 16] for i in range(0, len(packed), 16)]
+        if len(packed) != 16 * len(content):
+            return None
+        return cls(content, tags, digests)
+
+
+def fetch_content(client: Client, version: Version | None,
+                  previous: Callable[[], ContentList | None] | None = None) -> ContentList:
+    """Every content item the key may see, and each item's tags.
 
     Asks for owner and tags inline (one request); vanity URLs too on 2024.06+, where
-    `include=vanity_url` exists.
+    `include=vanity_url` exists. previous() may give the previous snapshot's list: an
+    item whose JSON is byte for byte what it was then keeps its rows, undecoded.
     """
     include = "tags,owner"
     if version is None or version.at_least("2024.06.0"):
         include += ",vanity_url"
     try:
-        items = client.get_json("v1/content", {"include": include}, into=list[_Item])
+        raws = client.get_json("v1/content", {"include": include}, into=list[msgspec.Raw])
     except ConnectError as e:
         if e.status != 400 or "vanity_url" not in include:
             raise
-        items = client.get_json("v1/content", {"include": "tags,owner"}, into=list[_Item])  # older, version hidden
-    items = [i for i in _items(items) if i.guid]
+        raws = client.get_json("v1/content", {"include": "tags,owner"}, into=list[msgspec.Raw])  # older, version hidden
+    if not isinstance(raws, list) or not all(isinstance(r, msgspec.Raw) for r in raws):
+        return ContentList(*_frames([i for i in _items(raws) if i is not None and i.guid]), None)
+    digests = [hashlib.sha1(r).digest()[:16] for r in raws]
+    old = previous() if previous else None
+    if old is not None and old.digests == digests:
+        return ContentList(old.content, old.tags, digests, unchanged=True)
+    listed = _listed(raws, digests, old)
+    if old is not None and not listed.content["guid"].is_unique:  # tags are matched by guid:
+        listed = _listed(raws, digests, None)  # decode every item instead
+    return listed
+
+
+def _listed(raws: list[msgspec.Raw], digests: list[bytes], old: ContentList | None) -> ContentList:
+    """The list from each item's JSON: decoded, or the previous rows of an item whose JSON
+    has the same digest."""
+    known = {d: i for i, d in enumerate(old.digests)} if old is not None else {}
+    at = [known.get(d) for d in digests]
+    fresh = iter(_decode([r for r, i in zip(raws, at, strict=True) if i is None]))
+    base = len(old.content) if old is not None else 0
+    items, rows, kept = [], [], []  # decoded items; per row: its place in old + decoded; its digest
+    for d, i in zip(digests, at, strict=True):
+        if i is None:
+            item = next(fresh)
+            if item is None or not item.guid:
+                continue
+            i = base + len(items)
+            items.append(item)
+        rows.append(i)
+        kept.append(d)
+    content, tags = _frames(items)
+    if old is not None:  # unchanged items' rows and tags from the previous list, the others decoded
+        content, tags = _merged(old, content, tags, rows)
+    return ContentList(content, tags, kept)
+
+
+def _frames(items: list) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(content, content_tags) of decoded items."""
     columns = {k: list(map(attrgetter(k), items)) for k in CONTENT_COLUMNS}
     columns["owner_username"] = [o and o.username for o in map(attrgetter("owner"), items)]
     tagged = [(i.guid, t) for i in items if i.tags for t in i.tags]
@@ -60,15 +140,42 @@ def fetch_content(client: Client, version: Version | None) -> tuple[pd.DataFrame
     return columns_frame(columns, len(items), "content"), columns_frame(tags, len(tagged), "content_tags")
 
 
+def _merged(old: ContentList, content: pd.DataFrame, tags: pd.DataFrame,
+            rows: list[int]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rows `rows` of the previous content followed by the decoded `content`, and each
+    row's tags (from the same source), in the order of `rows`."""
+    n = len(old.content)
+    both = pd.concat([old.content, content], ignore_index=True)
+    all_tags = pd.concat([old.tags, tags], ignore_index=True)
+    by_row: dict[tuple[bool, str], list[int]] = {}
+    for j, g in enumerate(all_tags["content_guid"].tolist()):
+        by_row.setdefault((j >= len(old.tags), g), []).append(j)
+    guids = both["guid"].tolist()
+    tag_rows = [j for i in rows for j in by_row.get((i >= n, guids[i]), ())]
+    return (both.take(rows).reset_index(drop=True),
+            all_tags.take(tag_rows).reset_index(drop=True))
+
+
+def _decode(raws: list[msgspec.Raw]) -> list:
+    """Items' JSON as _Items (None for one that is not an object)."""
+    if not raws:
+        return []
+    body = b"[" + b",".join(raws) + b"]"
+    try:
+        return msgspec.json.decode(body, type=list[_Item])
+    except msgspec.DecodeError:  # an odd element, owner or tag: item by item
+        return _items(msgspec.json.decode(body))
+
+
 def _items(body) -> list:
-    """The list as _Items: a body that did not decode as one (an odd element, owner or
-    tag) is kept item by item, every object in it, an odd owner as none."""
-    if isinstance(body, list) and all(isinstance(i, _Item) for i in body):
-        return body
-    objects = [{**i, "owner": i["owner"] if isinstance(i.get("owner"), dict) else None,
-                "tags": [t for t in i["tags"] if isinstance(t, dict)] if isinstance(i.get("tags"), list) else None}
-               for i in (body if isinstance(body, list) else []) if isinstance(i, dict)]
-    return msgspec.convert(objects, list[_Item])
+    """Decoded JSON as _Items, one per element (None for one that is not an object): an
+    odd owner is none, odd tags are dropped."""
+    if not isinstance(body, list):
+        return []
+    return [msgspec.convert({**i, "owner": i["owner"] if isinstance(i.get("owner"), dict) else None,
+                             "tags": [t for t in i["tags"] if isinstance(t, dict)]
+                             if isinstance(i.get("tags"), list) else None}, _Item)
+            if isinstance(i, dict) else None for i in body]
 
 
 def fetch_bundles(client: Client, content_guid: str) -> list[dict] | None:
