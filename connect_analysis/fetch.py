@@ -56,6 +56,7 @@ from .snapshot import (
     SnapshotWriter,
     file_metadata,
     load_snapshot,
+    read_encoded,
     same_table,
 )
 
@@ -201,19 +202,23 @@ def _previous_snapshot(out: Path, server: str) -> dict | None:
     return manifest
 
 
-# What a refresh reuses of the previous snapshot; every other table is read anew. Usage
-# first: the largest table to write, and ready for it as soon as the newer usage is read.
-REUSED = {"visits": None, "shiny_sessions": None, "content": ["guid", "bundle_id", "last_deployed_time"],
-          "content_storage": None}  # packages only when some item was deployed since
+USAGE = {"visits": "time", "shiny_sessions": "started"}  # usage tables, and the time each is sorted by
+# What a refresh reuses of the previous snapshot besides usage; every other table is read anew.
+REUSED = {"content": ["guid", "bundle_id", "last_deployed_time"], "content_storage": None}  # packages
+# only when some item was deployed since
 
 
-def _load_previous(out: Path | None) -> Snapshot | None:
+def _load_previous(out: Path | None) -> tuple[Snapshot, dict[str, pa.Table]] | None:
+    """The previous snapshot's REUSED tables and its usage (text dictionary-encoded, for
+    put_parts); None when it cannot be read (a full fetch replaces it)."""
     if out is None:
         return None
-    try:
-        return load_snapshot(out, columns={t: c for t, c in REUSED.items() if c}, tables=list(REUSED), threads=False)
+    try:  # usage first: the largest table to write, and ready for it as soon as the newer usage is read
+        usage = {t: read_encoded(out / f"{t}.parquet", t) for t in USAGE}
+        return load_snapshot(out, columns={t: c for t, c in REUSED.items() if c}, tables=list(REUSED),
+                             threads=False), usage
     except SnapshotError:
-        return None  # damaged: a full fetch replaces it
+        return None
 
 
 def _load_previous_content(out: Path | None) -> content_api.ContentList | None:
@@ -235,12 +240,16 @@ def _among(column: pd.Series, values) -> np.ndarray:
     return pc.is_in(array, value_set=wanted).to_numpy(zero_copy_only=False)
 
 
-def _between(df: pd.DataFrame, column: str, lo: datetime, hi: datetime) -> pd.DataFrame:
-    """Rows with lo <= df[column] < hi: a slice, not a copy, when the column is sorted (usage is)."""
-    t = df[column]
-    if t.is_monotonic_increasing:
-        return df.iloc[t.searchsorted(pd.Timestamp(lo)):t.searchsorted(pd.Timestamp(hi))]
-    return df[(t >= lo) & (t < hi)]
+def _between(table: pa.Table, column: str, lo: datetime, hi: datetime) -> pa.Table:
+    """Rows with lo <= table[column] < hi: a slice, not a copy, when the column is sorted (usage is)."""
+    t = table[column]
+    edges = pa.scalar(pd.Timestamp(lo), t.type), pa.scalar(pd.Timestamp(hi), t.type)
+    if t.null_count == 0:
+        ns = t.combine_chunks().cast(pa.int64()).to_numpy()
+        if len(ns) < 2 or bool((ns[1:] >= ns[:-1]).all()):
+            first, last = np.searchsorted(ns, [e.cast(pa.int64()).as_py() for e in edges])
+            return table.slice(first, last - first)
+    return table.filter(pc.and_(pc.greater_equal(t, edges[0]), pc.less(t, edges[1])))
 
 
 def _deploys(content: pd.DataFrame) -> pa.Array:
@@ -342,7 +351,8 @@ class _Run:
     @property
     def previous(self) -> Snapshot | None:
         """The snapshot being refreshed (None for a full fetch); loaded in the background."""
-        return self._previous.result()
+        loaded = self._previous.result()
+        return loaded and loaded[0]
 
     def _content(self) -> pd.DataFrame:
         self._content_ready.wait()
@@ -561,17 +571,15 @@ class _Run:
                      if self.start < old_start else None)  # a longer window than last time
 
             def kept():  # the previous rows still in the window, loaded meanwhile
-                prev = self.previous
-                if prev is None:  # unreadable after all: read what it held from the server
+                loaded = self._previous.result()
+                if loaded is None:  # unreadable after all: read what it held from the server
                     return fetch(self.client, self.start, resume, end_inclusive=False, **kw)
-                rows = _between(getattr(prev, table), "time" if table == "visits" else "started",
-                                max(self.start, old_start), resume)
-                return rows if older is None else pd.concat([older, rows], ignore_index=True)
+                return _between(loaded[1][table], USAGE[table], max(self.start, old_start), resume)
 
             newer = Future()
             self._usage_from[table] = resume
             # consecutive time ranges, each already in sort_usage's order: written in turn, no re-sort
-            self.writer.put_parts(table, [kept, newer.result])
+            self.writer.put_parts(table, ([] if older is None else [lambda: older]) + [kept, newer.result])
             try:
                 newer.set_result(fetch(self.client, resume, self.end, **kw))
             except BaseException as e:

@@ -144,7 +144,7 @@ def conform(df: pd.DataFrame, table: str, only: list[str] | None = None) -> pd.D
 
 def _cast(col: pd.Series, dtype: str) -> pd.Series:
     col = col.reset_index(drop=True)
-    if col.dtype == dtype:
+    if str(col.dtype) == dtype:  # not ==: "string" == the NaN-valued "str" dtype
         return col  # already conformed, e.g. read back from a snapshot: no copy
     if dtype == TS:
         return pd.to_datetime(col, utc=True, format="ISO8601").astype(TS)

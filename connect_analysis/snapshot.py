@@ -6,6 +6,7 @@ failed write never leaves a half snapshot and never harms the previous one.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -16,10 +17,13 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from . import schema
@@ -96,9 +100,10 @@ class SnapshotWriter:
         key-value metadata; a table put again replaces the first."""
         self._submit(name, self._write, name, df, metadata)
 
-    def put_parts(self, name: str, parts: list[Callable[[], pd.DataFrame]]) -> None:
+    def put_parts(self, name: str, parts: list[Callable[[], pd.DataFrame | pa.Table]]) -> None:
         """Write table `name` from consecutive parts, each a callable that may block until its
-        rows are ready: the first part is encoded while the next is still being read."""
+        rows are ready: the first part is encoded while the next is still being read. A part
+        may be a DataFrame or an Arrow table from read_encoded (its text stays encoded)."""
         self._submit(name, self._write_parts, name, parts)
 
     def copy(self, name: str, src: Path, rows: int) -> None:
@@ -120,19 +125,19 @@ class SnapshotWriter:
         shutil.copyfile(src, self.tmp / f"{name}.parquet")
         return rows
 
-    def _write_parts(self, name: str, parts: list[Callable[[], pd.DataFrame]]) -> int:
-        t0, rows, writer = time.monotonic(), 0, None
-        try:
+    def _write_parts(self, name: str, parts: list[Callable[[], pd.DataFrame | pa.Table]]) -> int:
+        # Text columns go to the writer dictionary-encoded, as Parquet stores them: rows read
+        # with read_encoded are written without hashing each string again. The file's metadata
+        # is a plain write's, so it reads back exactly as one.
+        t0, rows = time.monotonic(), 0
+        with pq.ParquetWriter(self.tmp / f"{name}.parquet", _encoded_schema(name), store_schema=False,
+                              write_statistics=_with_statistics(name)) as writer:
             for part in parts:
-                table = pa.Table.from_pandas(schema.conform(part(), name), preserve_index=False)
-                writer = writer or pq.ParquetWriter(self.tmp / f"{name}.parquet", table.schema,
-                                                    write_statistics=_with_statistics(name))
+                table = _encoded(part(), name)
                 if table.num_rows:
                     writer.write_table(table)
                     rows += table.num_rows
-        finally:
-            if writer is not None:
-                writer.close()
+            writer.add_key_value_metadata(_plain_metadata(name))
         log.debug("%s.parquet written in %d parts: %d rows, %.2f s", name, len(parts), rows, time.monotonic() - t0)
         return rows
 
@@ -179,6 +184,67 @@ def _with_statistics(name: str) -> list[str]:
     return [c for c, dtype in schema.TABLES[name].items() if dtype != schema.STR]
 
 
+def _text(name: str) -> list[str]:
+    return [c for c, dtype in schema.TABLES[name].items() if dtype == schema.STR]
+
+
+def _plain_schema(name: str) -> pa.Schema:
+    return pa.Schema.from_pandas(schema.empty(name), preserve_index=False)
+
+
+@cache
+def _encoded_schema(name: str) -> pa.Schema:
+    """Table `name`'s Arrow schema with its text columns dictionary-encoded."""
+    return pa.schema([pa.field(f.name, pa.dictionary(pa.int32(), pa.string())) if f.name in _text(name) else f
+                      for f in _plain_schema(name).remove_metadata()])
+
+
+@cache
+def _plain_metadata(name: str) -> dict[bytes, bytes]:
+    """The key-value metadata (Arrow schema, pandas columns) of table `name` as
+    DataFrame.to_parquet writes it."""
+    buf = io.BytesIO()
+    pq.write_table(pa.Table.from_pandas(schema.empty(name), preserve_index=False), buf)
+    return dict(pq.ParquetFile(io.BytesIO(buf.getvalue())).metadata.metadata)
+
+
+def _encoded(part: pd.DataFrame | pa.Table, name: str) -> pa.Table:
+    """A part of table `name` with the columns and types of _encoded_schema; an Arrow table's
+    dictionaries unified and holding only the values its rows use (rows dropped since they
+    were read leave none behind)."""
+    if isinstance(part, pd.DataFrame):
+        return pa.Table.from_pandas(schema.conform(part, name), preserve_index=False).cast(_encoded_schema(name))
+    part = part.unify_dictionaries()
+    return pa.table({c: _compacted(part[c]) if c in _text(name) else part[c] for c in part.column_names}
+                    ).cast(_encoded_schema(name))
+
+
+def _compacted(column: pa.ChunkedArray) -> pa.Array:
+    """A dictionary column (one dictionary) as one array whose dictionary has only used values."""
+    array = column.combine_chunks()
+    used = np.sort(pc.unique(array.indices).drop_null().to_numpy())
+    if len(used) == len(array.dictionary):
+        return array
+    position = np.zeros(len(array.dictionary), dtype=np.int32)
+    position[used] = np.arange(len(used), dtype=np.int32)
+    return pa.DictionaryArray.from_arrays(pc.take(pa.array(position), array.indices),
+                                          array.dictionary.take(pa.array(used)))
+
+
+def read_encoded(path: Path, name: str) -> pa.Table:
+    """The file `path` of table `name` as Arrow, its text columns dictionary-encoded (half
+    the time and a tenth of the memory of decoding every string); for put_parts.
+    SnapshotError when it is not table `name` as this kit writes it."""
+    try:
+        if not pq.read_schema(path).equals(_plain_schema(name), check_metadata=False):
+            raise SnapshotError(f"{path} does not hold today's {name} columns")
+        return pq.ParquetFile(path, read_dictionary=_text(name)).read(use_threads=False)
+    except SnapshotError:
+        raise
+    except Exception as e:  # noqa: BLE001 - pyarrow raises several types for a damaged file
+        raise SnapshotError(f"{path} is unreadable: {type(e).__name__}: {e}") from None
+
+
 def same_table(path: Path, name: str) -> int | None:
     """The rows of the file `path` when it holds table `name` exactly as write_snapshot would
     write it (every page readable, the columns and types of today's schema); else None."""
@@ -186,8 +252,7 @@ def same_table(path: Path, name: str) -> int | None:
         table = pq.read_table(path)
     except Exception:  # noqa: BLE001 - pyarrow raises several types for a damaged file
         return None
-    expected = pa.Schema.from_pandas(schema.empty(name), preserve_index=False)
-    return table.num_rows if table.schema.equals(expected, check_metadata=False) else None
+    return table.num_rows if table.schema.equals(_plain_schema(name), check_metadata=False) else None
 
 
 def file_metadata(path: Path) -> dict[bytes, bytes]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from loopback import serve
 
@@ -153,6 +154,9 @@ def test_incremental_refresh_equals_a_full_fetch(tmp_path):
     assert m["refresh"]["mode"] == "incremental" and full["refresh"]["mode"] == "full"
     assert m["window"] == full["window"]
     assert_same_tables(tmp_path / "snap", tmp_path / "fresh")
+    for name in ("visits.parquet", "shiny_sessions.parquet"):  # the same columns, types and metadata
+        a, b = (pq.ParquetFile(tmp_path / d / name) for d in ("snap", "fresh"))
+        assert a.metadata.metadata == b.metadata.metadata and a.schema_arrow == b.schema_arrow
     # nothing was deployed in between: packages and storage are patched, not read again
     assert not [p for _, p, _ in refresh_log if p.startswith(("/__api__/v1/packages", "/__api__/v1/content/storage"))]
     usage = [p for _, p, _ in refresh_log if "instrumentation" in p]

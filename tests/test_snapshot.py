@@ -1,10 +1,13 @@
 import json
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from connect_analysis.errors import SnapshotError
-from connect_analysis.snapshot import SnapshotWriter, load_snapshot, write_snapshot
+from connect_analysis.schema import conform
+from connect_analysis.snapshot import SnapshotWriter, load_snapshot, read_encoded, write_snapshot
 
 
 def test_round_trip_conforms_dtypes(tmp_path):
@@ -60,6 +63,38 @@ def test_a_table_written_in_parts_reads_back_as_one(tmp_path):
     assert parts.visits.equals(whole.visits) and list(parts.visits["content_guid"].fillna("-")) == list("abc-")
     assert parts.manifest["row_counts"]["visits"] == 4 and parts.manifest["row_counts"]["shiny_sessions"] == 0
     assert parts.shiny_sessions.dtypes.equals(whole.shiny_sessions.dtypes)
+
+
+def test_text_columns_conform_to_strings_with_na(tmp_path):
+    content = pd.DataFrame({"guid": ["a", None]})  # pandas 3 infers its NaN-valued "str" dtype
+    assert conform(content, "content")["guid"].iloc[1] is pd.NA
+    write_snapshot(tmp_path / "s", {"content": content}, {})
+    assert load_snapshot(tmp_path / "s").content["guid"].iloc[1] is pd.NA
+
+
+def test_encoded_parts_read_back_as_a_plain_write_with_only_used_values(tmp_path):
+    visits = pd.DataFrame({"content_guid": ["gone", "a", "b", None, "a"], "user_guid": ["u1", None, "u2", "u2", "u1"],
+                           "time": pd.date_range("2024-01-01", periods=5, freq="D", tz="UTC"),
+                           "path": ["/old", "/", "/x", "/", "/"], "data_version": [1, 2, None, 4, 5]})
+    write_snapshot(tmp_path / "old", {"visits": visits.iloc[:4]}, {})
+    old = read_encoded(tmp_path / "old" / "visits.parquet", "visits")
+    assert pa.types.is_dictionary(old.schema.field("content_guid").type)
+    w = SnapshotWriter(tmp_path / "s")  # the first row dropped, one row added: a refresh's parts
+    w.put_parts("visits", [lambda: old.slice(1), lambda: visits.iloc[4:]])
+    w.commit({})
+    write_snapshot(tmp_path / "whole", {"visits": visits.iloc[1:]}, {})
+    refreshed, whole = (pq.ParquetFile(tmp_path / d / "visits.parquet") for d in ("s", "whole"))
+    assert refreshed.metadata.metadata == whole.metadata.metadata  # Arrow schema and pandas columns
+    assert refreshed.read().equals(whole.read())
+    assert load_snapshot(tmp_path / "s").visits.equals(load_snapshot(tmp_path / "whole").visits)
+    kept = pq.ParquetFile(tmp_path / "s" / "visits.parquet", read_dictionary=["content_guid", "path"]).read_row_group(0)
+    assert kept["content_guid"].chunk(0).dictionary.to_pylist() == ["a", "b"]  # "gone" left with its row
+    assert kept["path"].chunk(0).dictionary.to_pylist() == ["/", "/x"]
+    (tmp_path / "bad.parquet").write_bytes(b"PAR1 damaged")
+    with pytest.raises(SnapshotError, match="unreadable"):
+        read_encoded(tmp_path / "bad.parquet", "visits")
+    with pytest.raises(SnapshotError, match="columns"):
+        read_encoded(tmp_path / "old" / "content.parquet", "visits")
 
 
 def test_a_part_that_fails_leaves_the_previous_snapshot(tmp_path):
