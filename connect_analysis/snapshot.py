@@ -131,7 +131,7 @@ class SnapshotWriter:
         # is a plain write's, so it reads back exactly as one.
         t0, rows = time.monotonic(), 0
         with pq.ParquetWriter(self.tmp / f"{name}.parquet", _encoded_schema(name), store_schema=False,
-                              write_statistics=_with_statistics(name)) as writer:
+                              **_options(name)) as writer:
             for part in parts:
                 table = _encoded(part(), name)
                 if table.num_rows:
@@ -146,7 +146,7 @@ class SnapshotWriter:
         df = schema.empty(name) if df is None else schema.conform(df, name)
         table = pa.Table.from_pandas(df, preserve_index=False)  # as df.to_parquet(index=False) writes it
         with pq.ParquetWriter(self.tmp / f"{name}.parquet", table.schema,
-                              write_statistics=_with_statistics(name)) as writer:
+                              **_options(name)) as writer:
             writer.write_table(table)
             if metadata:
                 writer.add_key_value_metadata(metadata)
@@ -178,16 +178,21 @@ class SnapshotWriter:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def _with_statistics(name: str) -> list[str]:
-    """Columns worth min/max statistics: times and numbers, which readers use to skip row
-    groups; not ids and names (a quarter of the cost of writing a usage table)."""
-    return [c for c, dtype in schema.TABLES[name].items() if dtype != schema.STR]
+def _options(name: str) -> dict:
+    """How table `name` is written: min/max statistics only for times and numbers, which
+    readers use to skip row groups (not ids and names: a quarter of the cost of writing a
+    usage table); no dictionary for times, nearly all distinct."""
+    columns = schema.TABLES[name]
+    return {"write_statistics": [c for c, dtype in columns.items() if dtype != schema.STR],
+            "use_dictionary": [c for c, dtype in columns.items() if dtype != schema.TS]}
 
 
+@cache
 def _text(name: str) -> list[str]:
     return [c for c, dtype in schema.TABLES[name].items() if dtype == schema.STR]
 
 
+@cache
 def _plain_schema(name: str) -> pa.Schema:
     return pa.Schema.from_pandas(schema.empty(name), preserve_index=False)
 
@@ -222,7 +227,7 @@ def _encoded(part: pd.DataFrame | pa.Table, name: str) -> pa.Table:
 def _compacted(column: pa.ChunkedArray) -> pa.Array:
     """A dictionary column (one dictionary) as one array whose dictionary has only used values."""
     array = column.combine_chunks()
-    used = np.sort(pc.unique(array.indices).drop_null().to_numpy())
+    used = np.flatnonzero(np.bincount(array.indices.drop_null().to_numpy(), minlength=len(array.dictionary)))
     if len(used) == len(array.dictionary):
         return array
     position = np.zeros(len(array.dictionary), dtype=np.int32)
