@@ -55,6 +55,7 @@ from .snapshot import (
     Snapshot,
     SnapshotWriter,
     file_metadata,
+    has_schema,
     load_snapshot,
     read_encoded,
     same_table,
@@ -222,8 +223,9 @@ def _load_previous(out: Path | None) -> tuple[Snapshot, dict[str, pa.Table]] | N
 
 
 def _load_previous_content(out: Path | None) -> content_api.ContentList | None:
-    """The previous content list with its items' digests, when they can be reused."""
-    if out is None:
+    """The previous content list with its items' digests, when they can be reused (its two
+    files then are sound, and can be kept as they are)."""
+    if out is None or not all(has_schema(out / f"{t}.parquet", t) for t in ("content", "content_tags")):
         return None
     try:
         snap = load_snapshot(out, tables=["content", "content_tags"], threads=False)
@@ -365,7 +367,10 @@ class _Run:
             def get():
                 listed = self._content_read.result()  # started before the server's version was known
                 self._content_table = listed.content
-                if not (listed.unchanged and self._copy("content") and self._copy("content_tags")):
+                if listed.unchanged:  # the previous files, read through as they were loaded
+                    self.writer.copy("content", self._out / "content.parquet", len(listed.content))
+                    self.writer.copy("content_tags", self._out / "content_tags.parquet", len(listed.tags))
+                else:
                     self.writer.put("content", listed.content, listed.metadata())
                     self.writer.put("content_tags", listed.tags)
             self._guard(get, "content", "content_tags")

@@ -240,9 +240,9 @@ def read_encoded(path: Path, name: str) -> pa.Table:
     """The file `path` of table `name` as Arrow, its text columns dictionary-encoded (half
     the time and a tenth of the memory of decoding every string); for put_parts.
     SnapshotError when it is not table `name` as this kit writes it."""
+    if not has_schema(path, name):
+        raise SnapshotError(f"{path} is unreadable or does not hold today's {name} columns")
     try:
-        if not pq.read_schema(path).equals(_plain_schema(name), check_metadata=False):
-            raise SnapshotError(f"{path} does not hold today's {name} columns")
         return pq.ParquetFile(path, read_dictionary=_text(name)).read(use_threads=False)
     except SnapshotError:
         raise
@@ -258,6 +258,14 @@ def same_table(path: Path, name: str) -> int | None:
     except Exception:  # noqa: BLE001 - pyarrow raises several types for a damaged file
         return None
     return table.num_rows if table.schema.equals(_plain_schema(name), check_metadata=False) else None
+
+
+def has_schema(path: Path, name: str) -> bool:
+    """Whether the file `path` has table `name`'s columns and types as this kit writes them."""
+    try:
+        return pq.read_schema(path).equals(_plain_schema(name), check_metadata=False)
+    except Exception:  # noqa: BLE001 - pyarrow raises several types for a damaged file
+        return False
 
 
 def file_metadata(path: Path) -> dict[bytes, bytes]:
