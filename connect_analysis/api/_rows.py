@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from itertools import repeat
 
 import pandas as pd
 import pyarrow as pa
@@ -56,9 +57,11 @@ def timestamps(values: pd.Series) -> pd.Series:
 
 
 def frame(rows: Iterable[dict], table: str) -> pd.DataFrame:
-    """Rows (dicts, possibly with raw API values) as a DataFrame conformed to `table`."""
+    """Rows (dicts, possibly with raw API values; anything else is skipped) as a DataFrame
+    conformed to `table`."""
     rows = [r for r in rows if isinstance(r, dict)]
-    return columns_frame({name: [r.get(name) for r in rows] for name in schema.TABLES[table]}, len(rows), table)
+    return columns_frame({name: list(map(dict.get, rows, repeat(name, len(rows)))) for name in schema.TABLES[table]},
+                         len(rows), table)
 
 
 def columns_frame(columns: dict[str, list], length: int, table: str) -> pd.DataFrame:

@@ -95,7 +95,7 @@ def fetch_content(client: Client, version: Version | None,
         if e.status != 400 or "vanity_url" not in include:
             raise
         raws = client.get_json("v1/content", {"include": "tags,owner"}, into=list[msgspec.Raw])  # older, version hidden
-    if not isinstance(raws, list) or not all(isinstance(r, msgspec.Raw) for r in raws):
+    if not isinstance(raws, list) or (raws and not isinstance(raws[0], msgspec.Raw)):  # another shape: decoded
         return ContentList(*_frames([i for i in _items(raws) if i is not None and i.guid]), None)
     digests = [hashlib.sha1(r).digest()[:16] for r in raws]
     old = previous() if previous else None

@@ -10,9 +10,6 @@ from .._paging import fetch_offset
 from ..client import Client
 from ._rows import frame
 
-USER_COLUMNS = ("guid", "username", "email", "first_name", "last_name", "user_role", "created_time",
-                "updated_time", "active_time", "confirmed", "locked")
-
 
 def fetch_me(client: Client) -> dict:
     """The key's own user record (its role says what the snapshot can hold)."""
@@ -23,11 +20,10 @@ def fetch_me(client: Client) -> dict:
 def fetch_users(client: Client, pool: Executor | None = None) -> pd.DataFrame:
     """Every user the key may list."""
     items = fetch_offset(client, "v1/users", page_size=500, pool=pool, key=lambda r: r.get("guid"))
-    return frame([{k: u.get(k) for k in USER_COLUMNS} for u in items if isinstance(u, dict)], "users")
+    return frame(items, "users")
 
 
 def fetch_groups(client: Client, pool: Executor | None = None) -> pd.DataFrame:
     """Every group (an error when the server has groups turned off)."""
     items = fetch_offset(client, "v1/groups", page_size=500, pool=pool, key=lambda r: r.get("guid"))
-    return frame([{k: g.get(k) for k in ("guid", "name", "owner_guid")} for g in items if isinstance(g, dict)],
-                 "groups")
+    return frame(items, "groups")
