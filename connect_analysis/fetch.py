@@ -80,6 +80,7 @@ def fetch_snapshot(server: str | None = None, out: str | Path = "snap", days: in
     earlier, or at `since` (a date or timestamp; UTC when it has no offset).
     bundle_history: read every bundle of every item (bundles.parquet); None reads it
     only on servers without the storage endpoints, which need it for storage figures.
+    While it runs, the process's cycle collector is paused (it collects after).
     """
     started = time.monotonic()
     if not isinstance(workers, int) or workers < 1:
@@ -100,6 +101,9 @@ def fetch_snapshot(server: str | None = None, out: str | Path = "snap", days: in
                                 Version.parse((seed or {}).get("server_version")), previous_content.result)
         settings = client.server_settings()  # first: its error is the clearest one
         version = Version.parse(settings.get("version"))
+        if seed and content_api.include(version) != content_api.include(Version.parse(seed.get("server_version"))):
+            # upgraded (or moved back) since the previous snapshot: ask for what this version offers
+            content_ = early.submit(content_api.fetch_content, client, version, previous_content.result)
         me = me_.result()
         if not me.get("guid"):  # any JSON API answers 200 somewhere; only Connect knows the key's user
             raise NotConnectError(f"{client.server} answers, but not as a Posit Connect server "
@@ -317,9 +321,7 @@ class _Run:
             log.debug("%s: %.2f s", step.__name__, time.monotonic() - t0)
 
     def _put(self, **tables: pd.DataFrame) -> None:
-        """Write tables (in the background); none is kept in memory but the content list."""
-        if "content" in tables:
-            self._content_table = tables["content"]
+        """Write tables (in the background); none is kept in memory."""
         for name, df in tables.items():
             self.writer.put(name, df)
 
@@ -578,7 +580,7 @@ class _Run:
             def kept():  # the previous rows still in the window, loaded meanwhile
                 loaded = self._previous.result()
                 if loaded is None:  # unreadable after all: read what it held from the server
-                    return fetch(self.client, self.start, resume, end_inclusive=False, **kw)
+                    return fetch(self.client, max(self.start, old_start), resume, end_inclusive=False, **kw)
                 return _between(loaded[1][table], USAGE[table], max(self.start, old_start), resume)
 
             newer = Future()

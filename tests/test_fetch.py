@@ -188,13 +188,30 @@ def test_refresh_of_a_snapshot_that_cannot_be_loaded_reads_it_all_again(tmp_path
         (tmp_path / "snap" / "visits.parquet").write_bytes(b"PAR1 not a parquet file")
         sim.advance(days=1)
         sim.clear_log()
-        m = fetch(sim, tmp_path / "snap", days=30)
+        m = fetch(sim, tmp_path / "snap", days=40)  # a longer window too: its older part is read once
         froms = sorted(parse_qs(urlsplit(p).query)["from"][0] for _, p, _ in sim.request_log
                        if "instrumentation" in p)
-        fetch(sim, tmp_path / "fresh", days=30)
+        fetch(sim, tmp_path / "fresh", days=40)
     assert m["refresh"]["mode"] == "full"
     assert m["refresh"]["usage_from"] == {"visits": m["window"]["start"], "shiny_sessions": m["window"]["start"]}
     assert froms[0] == m["window"]["start"]
+    assert_same_tables(tmp_path / "snap", tmp_path / "fresh")
+
+
+def test_refresh_after_an_upgrade_asks_for_what_the_new_version_offers(tmp_path):
+    """The content list is requested before the server's version is known, with the include
+    the previous snapshot's version allowed; after an upgrade to 2024.06 it is asked again
+    with vanity_url."""
+    ds = generate_dataset("demo", seed=11, now=pd.Timestamp("2026-03-01T12:00:00Z"))
+    with sim_for(ds, connect_version="2024.05.0") as sim:
+        fetch(sim, tmp_path / "snap", days=30)
+        port = urlsplit(sim.url).port
+    assert load_snapshot(tmp_path / "snap").content["vanity_url"].isna().all()
+    with sim_for(ds, port=port) as sim:
+        m = fetch(sim, tmp_path / "snap", days=30)
+        fetch(sim, tmp_path / "fresh", days=30)
+    assert m["server_version"] == "2026.06.0" and m["refresh"]["mode"] == "incremental"
+    assert load_snapshot(tmp_path / "snap").content["vanity_url"].notna().any()
     assert_same_tables(tmp_path / "snap", tmp_path / "fresh")
 
 
@@ -438,10 +455,13 @@ def odd_server():
         answers = {
             "server_settings": {"version": "2023.09.0"},
             "v1/user": {"user_role": "administrator", "guid": 5},
-            "v1/content": content,
+            # a third item as raw text: 1e400 is valid JSON beyond a double, 0001-01-01 is Go's zero time
+            "v1/content": json.dumps(content)[:-1] + ', {"guid": "c3", "id": 1e400, "name": "c", '
+                          '"created_time": "0001-01-01T00:00:00Z", "last_deployed_time": "0001-01-01T00:00:00Z"}]',
             "v1/content/c1/bundles": [{"id": 401171, "content_guid": "c1", "created_time":
                                        "2006-01-02T15:04:05Z07:00", "active": True, "size": 1000}],
             "v1/content/c2/bundles": [],
+            "v1/content/c3/bundles": [],
             "v1/users": {"results": [{"guid": "u1", "username": "u", "active_time": None}], "total": None,
                          "current_page": None},
             "v1/tags": [{"id": 7, "name": "t", "parent_id": None}],
@@ -455,6 +475,8 @@ def odd_server():
         }
         if path == "v1/groups":
             h.send_json({"code": 25, "error": "Groups are not enabled", "payload": None}, 400)
+        elif isinstance(answers.get(path), str):
+            h.send_text(answers[path], ctype="application/json")
         elif path in answers:
             h.send_json(answers[path])
         else:
@@ -473,6 +495,8 @@ def test_odd_shapes_are_accepted(tmp_path):
     assert c.loc["c1", "last_deployed_time"] == pd.Timestamp("2024-02-24T07:56:30.123456Z")
     assert c.loc["c2", "created_time"] == pd.Timestamp("2023-07-24T18:49:28.584906476Z")
     assert c.loc["c2", "owner_username"] == "bob"
+    assert pd.isna(c.loc["c3", "created_time"]) and pd.isna(c.loc["c3", "last_deployed_time"])  # out of range
+    assert c.loc["c3", "id"] == "inf"
     assert list(snap.content_tags["tag_id"]) == ["7"]
     v = snap.visits
     assert list(v["rendering_id"]) == ["7", "8", pd.NA] or list(v["rendering_id"].fillna("-")) == ["7", "8", "-"]

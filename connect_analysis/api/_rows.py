@@ -44,7 +44,11 @@ def timestamp(value) -> pd.Timestamp | None:
         return None
     if ts is pd.NaT:
         return None
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    try:
+        return ts.as_unit("ns")
+    except (ValueError, OverflowError):  # beyond 1677-2262, e.g. Go's zero time 0001-01-01
+        return None
 
 
 def timestamps(values: pd.Series) -> pd.Series:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from operator import attrgetter
+from pathlib import Path
 
 import msgspec
 import pandas as pd
+import pyarrow as pa
 
 from .. import __version__, schema
 from ..client import Client, Version
@@ -42,8 +46,21 @@ _Item = msgspec.defstruct("_Item", [(k, object, None) for k in CONTENT_COLUMNS]
 
 
 DIGESTS = "connect-analysis:content-digests"  # content.parquet's metadata key for ContentList.digests
-# digests are only reused by the same kit with the same columns: other code may decode differently
-_SALT = f"{__version__}|{','.join(schema.TABLES['content'])}|{','.join(schema.TABLES['content_tags'])}"
+
+
+def _salt() -> str:
+    """What decides the rows an item's JSON gives: the code that decodes it (this module,
+    _rows and schema) and the libraries under it. Digests written under another are not reused."""
+    from . import _rows
+    try:
+        code = b"".join(Path(m.__file__).read_bytes() for m in (sys.modules[__name__], _rows, schema))
+    except (OSError, TypeError):  # not installed as files
+        code = b""
+    return (f"{__version__} {hashlib.sha1(code).hexdigest()[:12]} pandas {pd.__version__} "
+            f"pyarrow {pa.__version__} msgspec {msgspec.__version__}")
+
+
+_SALT = _salt()
 
 
 @dataclass
@@ -78,6 +95,12 @@ class ContentList:
         return cls(content, tags, digests)
 
 
+def include(version: Version | None) -> str:
+    """What the content list is asked to include: vanity URLs too on 2024.06+ (or when the
+    version is hidden; an older server's 400 then gets the list asked for again without)."""
+    return "tags,owner" if version is not None and not version.at_least("2024.06.0") else "tags,owner,vanity_url"
+
+
 def fetch_content(client: Client, version: Version | None,
                   previous: Callable[[], ContentList | None] | None = None) -> ContentList:
     """Every content item the key may see, and each item's tags.
@@ -86,13 +109,11 @@ def fetch_content(client: Client, version: Version | None,
     `include=vanity_url` exists. previous() may give the previous snapshot's list: an
     item whose JSON is byte for byte what it was then keeps its rows, undecoded.
     """
-    include = "tags,owner"
-    if version is None or version.at_least("2024.06.0"):
-        include += ",vanity_url"
+    include_ = include(version)
     try:
-        raws = client.get_json("v1/content", {"include": include}, into=list[msgspec.Raw])
+        raws = client.get_json("v1/content", {"include": include_}, into=list[msgspec.Raw])
     except ConnectError as e:
-        if e.status != 400 or "vanity_url" not in include:
+        if e.status != 400 or "vanity_url" not in include_:
             raise
         raws = client.get_json("v1/content", {"include": "tags,owner"}, into=list[msgspec.Raw])  # older, version hidden
     if not isinstance(raws, list) or (raws and not isinstance(raws[0], msgspec.Raw)):  # another shape: decoded
@@ -163,8 +184,8 @@ def _decode(raws: list[msgspec.Raw]) -> list:
     body = b"[" + b",".join(raws) + b"]"
     try:
         return msgspec.json.decode(body, type=list[_Item])
-    except msgspec.DecodeError:  # an odd element, owner or tag: item by item
-        return _items(msgspec.json.decode(body))
+    except msgspec.DecodeError:  # an odd element, owner or tag (or a number beyond a double): item by item
+        return _items(json.loads(body))
 
 
 def _items(body) -> list:
