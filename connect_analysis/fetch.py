@@ -57,6 +57,7 @@ from .snapshot import (
     file_metadata,
     has_schema,
     load_snapshot,
+    plain_allocator,
     read_encoded,
     same_table,
 )
@@ -89,7 +90,7 @@ def fetch_snapshot(server: str | None = None, out: str | Path = "snap", days: in
     start = _window_start(end, days, since)
     out = Path(out)
     client = Client(server, api_key, max_in_flight=workers)
-    with (client, _quick_thread_switches(), gc_paused, _plain_allocator(),
+    with (client, _quick_thread_switches(), gc_paused, plain_allocator,
           ThreadPoolExecutor(max_workers=4, thread_name_prefix="start") as early):
         seed = _previous_snapshot(out, client.server)
         # read from disk while the network works
@@ -147,20 +148,6 @@ def _quick_thread_switches():
         yield
     finally:
         sys.setswitchinterval(interval)
-
-
-@contextmanager
-def _plain_allocator():
-    """Arrow allocates with the C library's malloc while a fetch runs. Its default, mimalloc,
-    asks for transparent huge pages: where the kernel has free 2 MB pages to give, each first
-    touch of one clears all of it, in every thread (up to 0.7 s of a 0.6 s refresh; the cold
-    fetch also peaks ~100 MB lower without)."""
-    pool = pa.default_memory_pool()
-    pa.set_memory_pool(pa.system_memory_pool())
-    try:
-        yield
-    finally:
-        pa.set_memory_pool(pool)
 
 
 def _scope(role: str | None) -> str:

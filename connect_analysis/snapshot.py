@@ -293,6 +293,32 @@ def replace_dir(tmp: Path, dest: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+class _PlainAllocator:
+    """Arrow allocates with the C library's malloc while any thread is inside this block. Its
+    default, mimalloc, asks for transparent huge pages: where the kernel has free 2 MB pages to
+    give, each first touch of one clears all of it, in every thread (up to 0.7 s of a 0.6 s
+    refresh; 10 M usage rows load in 0.9 s instead of 1.4 s; fetches peak ~100 MB lower)."""
+
+    def __init__(self):
+        self._lock, self._users, self._pool = threading.Lock(), 0, None
+
+    def __enter__(self):
+        with self._lock:
+            if self._users == 0:
+                self._pool = pa.default_memory_pool()
+                pa.set_memory_pool(pa.system_memory_pool())
+            self._users += 1
+
+    def __exit__(self, *exc):
+        with self._lock:
+            self._users -= 1
+            if self._users == 0:
+                pa.set_memory_pool(self._pool)
+
+
+plain_allocator = _PlainAllocator()
+
+
 def load_snapshot(path: str | os.PathLike, columns: dict[str, list[str]] | None = None,
                   tables: list[str] | None = None, threads: bool = True) -> Snapshot:
     """Load a snapshot directory into DataFrames. Raises SnapshotError when it is not one.
@@ -317,12 +343,18 @@ def load_snapshot(path: str | os.PathLike, columns: dict[str, list[str]] | None 
     try:
         settings_file = src / SERVER_SETTINGS
         settings = json.loads(settings_file.read_text()) if settings_file.exists() else {}
-        loaded = {}
-        for name in (schema.TABLES if tables is None else tables):
-            f = src / f"{name}.parquet"
-            only = columns.get(name)
-            loaded[name] = (schema.conform(pd.read_parquet(f, columns=only, use_threads=threads), name, only) if f.exists()
-                            else schema.conform(schema.empty(name), name, only))
+        with plain_allocator:
+            loaded = _load_tables(src, columns, tables, threads)
     except Exception as e:  # pyarrow raises several types for a corrupt file
         raise SnapshotError(f"{src} is corrupt: {type(e).__name__}: {e}") from None
     return Snapshot(manifest=manifest, server_settings=settings, tables=loaded, path=src)
+
+
+def _load_tables(src: Path, columns: dict, tables: list[str] | None, threads: bool) -> dict[str, pd.DataFrame]:
+    loaded = {}
+    for name in (schema.TABLES if tables is None else tables):
+        f = src / f"{name}.parquet"
+        only = columns.get(name)
+        loaded[name] = (schema.conform(pd.read_parquet(f, columns=only, use_threads=threads), name, only) if f.exists()
+                        else schema.conform(schema.empty(name), name, only))
+    return loaded

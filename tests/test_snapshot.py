@@ -7,7 +7,13 @@ import pytest
 
 from connect_analysis.errors import SnapshotError
 from connect_analysis.schema import conform
-from connect_analysis.snapshot import SnapshotWriter, load_snapshot, read_encoded, write_snapshot
+from connect_analysis.snapshot import (
+    SnapshotWriter,
+    load_snapshot,
+    plain_allocator,
+    read_encoded,
+    write_snapshot,
+)
 
 
 def test_round_trip_conforms_dtypes(tmp_path):
@@ -95,6 +101,15 @@ def test_encoded_parts_read_back_as_a_plain_write_with_only_used_values(tmp_path
         read_encoded(tmp_path / "bad.parquet", "visits")
     with pytest.raises(SnapshotError, match="columns"):
         read_encoded(tmp_path / "old" / "content.parquet", "visits")
+
+
+def test_arrow_allocates_with_malloc_inside_the_block_and_as_before_after():
+    before = pa.default_memory_pool().backend_name
+    with plain_allocator:
+        with plain_allocator:  # nested (two loads at once): the outer block still holds
+            pass
+        assert pa.default_memory_pool().backend_name == "system"
+    assert pa.default_memory_pool().backend_name == before
 
 
 def test_a_part_that_fails_leaves_the_previous_snapshot(tmp_path):
