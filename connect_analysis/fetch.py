@@ -102,8 +102,10 @@ def fetch_snapshot(server: str | None = None, out: str | Path = "snap", days: in
                                 Version.parse((seed or {}).get("server_version")), previous_content.result)
         settings = client.server_settings()  # first: its error is the clearest one
         version = Version.parse(settings.get("version"))
-        if seed and content_api.include(version) != content_api.include(Version.parse(seed.get("server_version"))):
-            # upgraded (or moved back) since the previous snapshot: ask for what this version offers
+        asked = content_api.include(Version.parse((seed or {}).get("server_version")))
+        if "vanity_url" in content_api.include(version) and "vanity_url" not in asked:
+            # upgraded since the previous snapshot: ask for what this version offers (an older
+            # server's 400 to vanity_url already gets the list asked for again without it)
             content_ = early.submit(content_api.fetch_content, client, version, previous_content.result)
         me = me_.result()
         if not me.get("guid"):  # any JSON API answers 200 somewhere; only Connect knows the key's user

@@ -452,7 +452,7 @@ def odd_server():
             "v1/user": {"user_role": "administrator", "guid": 5},
             # a third item as raw text: 1e400 is valid JSON beyond a double, 0001-01-01 is Go's zero time
             "v1/content": json.dumps(content)[:-1] + ', {"guid": "c3", "id": 1e400, "name": "c", '
-                          '"created_time": "0001-01-01T00:00:00Z", "last_deployed_time": "0001-01-01T00:00:00Z"}]',
+                          '"created_time": "0001-01-01T00:00:00Z", "last_deployed_time": 1e12}]',  # year 33658
             "v1/content/c1/bundles": [{"id": 401171, "content_guid": "c1", "created_time":
                                        "2006-01-02T15:04:05Z07:00", "active": True, "size": 1000}],
             "v1/content/c2/bundles": [],

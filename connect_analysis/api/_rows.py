@@ -37,9 +37,8 @@ def timestamp(value) -> pd.Timestamp | None:
     if value is None or value == "":
         return None
     try:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return pd.Timestamp(value, unit="s", tz="UTC")
-        ts = pd.Timestamp(value)
+        epoch = isinstance(value, (int, float)) and not isinstance(value, bool)
+        ts = pd.Timestamp(value, unit="s", tz="UTC") if epoch else pd.Timestamp(value)
     except (ValueError, TypeError, OverflowError):
         return None
     if ts is pd.NaT:
@@ -52,8 +51,11 @@ def timestamp(value) -> pd.Timestamp | None:
 
 
 def timestamps(values: pd.Series) -> pd.Series:
-    """Vectorised `timestamp` for a column; falls back to one value at a time."""
+    """Vectorised `timestamp` for a column of text; numbers (epoch seconds) and text that
+    does not parse go one value at a time."""
     try:
+        if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+            raise TypeError("not all text")
         return pd.to_datetime(values, utc=True, format="ISO8601").astype(schema.TS)
     except (ValueError, TypeError, OverflowError):
         return pd.Series([timestamp(v) for v in values], index=values.index, dtype=object).pipe(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from operator import attrgetter
@@ -53,8 +52,8 @@ def _salt() -> str:
     _rows and schema) and the libraries under it. Digests written under another are not reused."""
     from . import _rows
     try:
-        code = b"".join(Path(m.__file__).read_bytes() for m in (sys.modules[__name__], _rows, schema))
-    except (OSError, TypeError):  # not installed as files
+        code = b"".join(Path(f).read_bytes() for f in (__file__, _rows.__file__, schema.__file__))
+    except (OSError, TypeError, AttributeError):  # not installed as files: the versions only
         code = b""
     return (f"{__version__} {hashlib.sha1(code).hexdigest()[:12]} pandas {pd.__version__} "
             f"pyarrow {pa.__version__} msgspec {msgspec.__version__}")
