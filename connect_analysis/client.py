@@ -30,6 +30,7 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 
+from ._process import Held
 from .errors import (
     AuthError,
     ConfigError,
@@ -373,29 +374,21 @@ def _check_length(response: requests.Response) -> None:
             raise _CutShort(f"body cut short: {len(response.content)} of {expected} bytes")
 
 
-class _GcPause:
+def _pause_gc() -> bool:
     """Pauses the cyclic garbage collector while any thread decodes JSON (and for a whole
     fetch): decoding makes millions of containers and no cycles, and collections
     triggered by them cost about as much as the decoding itself on a large list."""
-
-    def __init__(self):
-        self._lock, self._users, self._was_enabled = threading.Lock(), 0, False
-
-    def __enter__(self):
-        with self._lock:
-            if self._users == 0:
-                self._was_enabled = gc.isenabled()
-                gc.disable()
-            self._users += 1
-
-    def __exit__(self, *exc):
-        with self._lock:
-            self._users -= 1
-            if self._users == 0 and self._was_enabled:
-                gc.enable()
+    enabled = gc.isenabled()
+    gc.disable()
+    return enabled
 
 
-gc_paused = _GcPause()
+def _resume_gc(enabled: bool) -> None:
+    if enabled:
+        gc.enable()
+
+
+gc_paused = Held(_pause_gc, _resume_gc)
 
 
 def _retry_after(response: requests.Response) -> float | None:

@@ -212,15 +212,13 @@ def fetch_bundles(client: Client, content_guid: str) -> list[dict] | None:
 def fetch_tags(client: Client) -> pd.DataFrame:
     """Every tag (categories included)."""
     items = client.get_json("v1/tags") or []
-    return frame([{k: t.get(k) for k in ("id", "name", "parent_id", "created_time", "updated_time")}
-                  for t in items if isinstance(t, dict)], "tags")
+    return frame(items, "tags")
 
 
 def fetch_vanities(client: Client) -> pd.DataFrame:
     """Every vanity URL on the server (administrators only)."""
     items = client.get_json("v1/vanities") or []
-    return frame([{"content_guid": v.get("content_guid"), "path": v.get("path"),
-                   "created_time": v.get("created_time")} for v in items if isinstance(v, dict)], "vanities")
+    return frame(items, "vanities")
 
 
 def bundle_frame(rows: list[dict]) -> pd.DataFrame:

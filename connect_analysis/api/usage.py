@@ -24,6 +24,7 @@ from ._rows import frame
 
 VISITS = "v1/instrumentation/content/visits"
 SHINY = "v1/instrumentation/shiny/usage"
+TIME_FIELD = {"visits": "time", "shiny_sessions": "started"}  # usage tables, and the time each is sorted by
 
 
 def slices(start: datetime, end: datetime, count: int) -> list[tuple[datetime, datetime]]:
@@ -55,7 +56,7 @@ def fetch_visits(client: Client, start: datetime, end: datetime, *, pool: Execut
                  workers: int = 8, end_inclusive: bool = True, on_slice: Callable[[], None] | None = None
                  ) -> pd.DataFrame:
     """Visits with start <= time <= end (< end when not end_inclusive), sorted by time."""
-    return _fetch_sliced(client, VISITS, "visits", "time", start, end, pool, workers,
+    return _fetch_sliced(client, VISITS, "visits", start, end, pool, workers,
                          end_inclusive, on_slice)
 
 
@@ -63,11 +64,11 @@ def fetch_shiny_sessions(client: Client, start: datetime, end: datetime, *, pool
                          workers: int = 8, end_inclusive: bool = True,
                          on_slice: Callable[[], None] | None = None) -> pd.DataFrame:
     """Shiny sessions that started in [start, end] (ended may be null: still open)."""
-    return _fetch_sliced(client, SHINY, "shiny_sessions", "started", start, end, pool, workers,
+    return _fetch_sliced(client, SHINY, "shiny_sessions", start, end, pool, workers,
                          end_inclusive, on_slice)
 
 
-def _fetch_sliced(client, path, table, time_field, start, end, pool, workers, end_inclusive,
+def _fetch_sliced(client, path, table, start, end, pool, workers, end_inclusive,
                   on_slice) -> pd.DataFrame:
     if end < start:
         return schema.empty(table)
@@ -77,7 +78,7 @@ def _fetch_sliced(client, path, table, time_field, start, end, pool, workers, en
         lo, hi = parts[i]
         records = iter_cursor(client, path, {"from": iso(lo), "to": iso(hi), "asc_order": "true"})
         df = frame(records, table)
-        t = df[time_field]
+        t = df[TIME_FIELD[table]]
         last = i == len(parts) - 1
         keep = (t >= lo) & ((t <= hi) if (last and end_inclusive) else (t < hi))
         if on_slice:
@@ -91,6 +92,5 @@ def _fetch_sliced(client, path, table, time_field, start, end, pool, workers, en
 def sort_usage(df: pd.DataFrame, table: str) -> pd.DataFrame:
     """A stable order for usage rows, so equal data gives equal files."""
     keys = list(schema.TABLES[table])
-    time_field = "time" if table == "visits" else "started"
-    keys.remove(time_field)
-    return df.sort_values([time_field, *keys], kind="stable", na_position="first").reset_index(drop=True)
+    keys.remove(TIME_FIELD[table])
+    return df.sort_values([TIME_FIELD[table], *keys], kind="stable", na_position="first").reset_index(drop=True)
