@@ -208,6 +208,10 @@ def _previous_snapshot(out: Path, server: str) -> dict | None:
     return manifest
 
 
+# How shiny_sessions.parquet was read (manifest["sources"]); a refresh reuses only such a file.
+SESSIONS_RULE = "sessions overlapping the window: started <= end and (open or ended >= start)"
+_EPOCH = datetime(1678, 1, 1, tzinfo=UTC)  # before any session (pandas timestamps start in 1677)
+
 # What a refresh reuses of the previous snapshot besides usage; every other table is read anew.
 REUSED = {"content": ["guid", "bundle_id", "last_deployed_time"], "content_storage": None}  # packages
 # only when some item was deployed since
@@ -256,6 +260,14 @@ def _between(table: pa.Table, column: str, lo: datetime, hi: datetime) -> pa.Tab
             first, last = np.searchsorted(ns, [e.cast(pa.int64()).as_py() for e in edges])
             return table.slice(first, last - first)
     return table.filter(pc.and_(pc.greater_equal(t, edges[0]), pc.less(t, edges[1])))
+
+
+def _running_at(table: pa.Table, at: datetime) -> pa.Table:
+    """Sessions that started at or after `at`, or before it and ended at or after it (not
+    those still open then: open sessions are always read again)."""
+    t = pa.scalar(pd.Timestamp(at), table["started"].type)
+    keep = pc.or_kleene(pc.greater_equal(table["started"], t), pc.greater_equal(table["ended"], t))
+    return table.filter(pc.fill_null(keep, False))
 
 
 def _deploys(content: pd.DataFrame) -> pa.Array:
@@ -563,32 +575,46 @@ class _Run:
     # --- usage ----------------------------------------------------------------------
 
     def _usage(self, table: str, fetch) -> None:
-        """Usage for the window; from a previous snapshot, only what is newer than it holds."""
+        """Usage for the window; from a previous snapshot, only what is newer than it holds.
+        Shiny sessions begun before the window and still running in it (the overlap rule)
+        come with the first part of the window read, or from the previous snapshot."""
         progress = bar(table.replace("_", " "), None, self.quiet, unit="slice")
         kw = {"pool": self.pool, "workers": self.workers, "on_slice": progress.update}
+        shiny = table == "shiny_sessions"
+
+        def read(lo, hi, earlier, **more):
+            return fetch(self.client, lo, hi, **kw, **more, **({"earlier": earlier} if shiny else {}))
+
         seed = self._seed(table)
+        if shiny:
+            self.sources[table] = SESSIONS_RULE
         with progress:
             if seed is None:
                 self._usage_from[table] = self.start
-                self._put(**{table: fetch(self.client, self.start, self.end, **kw)})
+                self._put(**{table: read(self.start, self.end, True)})
                 return
             old_start, resume = seed
             resume = max(resume, self.start)
-            older = (fetch(self.client, self.start, old_start, end_inclusive=False, **kw)
+            older = (read(self.start, old_start, True, end_inclusive=False)
                      if self.start < old_start else None)  # a longer window than last time
+            kept_earlier = older is None and resume > self.start  # else another part reads them
 
             def kept():  # the previous rows still in the window, loaded meanwhile
                 loaded = self._previous.result()
+                lo = max(self.start, old_start)
                 if loaded is None:  # unreadable after all: read what it held from the server
-                    return fetch(self.client, max(self.start, old_start), resume, end_inclusive=False, **kw)
-                return _between(loaded[1][table], usage_api.TIME_FIELD[table], max(self.start, old_start), resume)
+                    return read(lo, resume, kept_earlier, end_inclusive=False)
+                rows = loaded[1][table]
+                if shiny and kept_earlier:
+                    return _running_at(_between(rows, "started", _EPOCH, resume), self.start)
+                return _between(rows, usage_api.TIME_FIELD[table], lo, resume)
 
             newer = Future()
             self._usage_from[table] = resume
             # consecutive time ranges, each already in sort_usage's order: written in turn, no re-sort
             self.writer.put_parts(table, ([] if older is None else [lambda: older]) + [kept, newer.result])
             try:
-                newer.set_result(fetch(self.client, resume, self.end, **kw))
+                newer.set_result(read(resume, self.end, resume == self.start))
             except BaseException as e:
                 newer.set_exception(e)
                 raise
@@ -608,6 +634,8 @@ class _Run:
             return None  # no overlap to reuse
         resume = old_end
         if table == "shiny_sessions":
+            if manifest.get("sources", {}).get(table) != SESSIONS_RULE:
+                return None  # an older kit's snapshot kept only sessions started in its window
             try:
                 old = pd.read_parquet(self._out / "shiny_sessions.parquet", columns=["started", "ended"])
             except Exception:  # noqa: BLE001 - pyarrow raises several types for a damaged file
