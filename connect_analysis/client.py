@@ -42,6 +42,7 @@ from .errors import (
     UnreachableError,
     UnsupportedError,
 )
+from .limiter import FixedLimit
 
 log = logging.getLogger(__name__)
 
@@ -137,13 +138,15 @@ class Client:
     (connect, read) seconds per request; retries is how many times a request is
     retried after 429/502/503/504, a reset connection or a body cut short; backoff
     is the first wait in seconds, doubling up to max_backoff. max_in_flight bounds
-    concurrent requests across every thread that shares this client.
+    concurrent requests across every thread that shares this client; `limiter` (see
+    limiter.py, e.g. an AdaptiveLimit) replaces that fixed bound.
     """
 
     def __init__(self, server: str | None = None, api_key: str | None = None, *,
                  ca_certificate: str | None = None, insecure: bool | None = None,
                  timeout: tuple[float, float] = (10.0, 120.0), retries: int = 8,
-                 backoff: float = 0.25, max_backoff: float = 20.0, max_in_flight: int = 8):
+                 backoff: float = 0.25, max_backoff: float = 20.0, max_in_flight: int = 8,
+                 limiter: FixedLimit | None = None):
         self.server = normalize_server(server if server is not None else os.environ.get("CONNECT_SERVER", ""))
         key = api_key if api_key is not None else os.environ.get("CONNECT_API_KEY", "")
         if not key.strip():
@@ -159,7 +162,7 @@ class Client:
         self.max_backoff = max_backoff
         self._auth = _KeyAuth(key.strip())
         self._no_auth = _KeyAuth(None)
-        self._slots = threading.BoundedSemaphore(max(1, max_in_flight))
+        self.limiter = limiter or FixedLimit(max_in_flight)
         self._count_lock = threading.Lock()
         self.request_count = 0
         self.retry_count = 0
@@ -172,7 +175,7 @@ class Client:
         self.session.verify = self.verify
         self.session.headers["User-Agent"] = f"connect-analysis/{_kit_version()}"
         self.session.headers["Accept"] = "application/json"
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(4, max_in_flight * 2), max_retries=0)
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(4, self.limiter.max_limit * 2), max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
 
@@ -277,11 +280,12 @@ class Client:
         """One GET, following up to MAX_REDIRECTS redirects; the body is read in full here."""
         current, auth = url, self._auth
         for _ in range(MAX_REDIRECTS + 1):
-            with self._slots:
+            with self.limiter.slot() as slot:
                 with self._count_lock:
                     self.request_count += 1
                 response = self.session.get(current, params=params, auth=auth, timeout=self.timeout,
                                             verify=self.verify, allow_redirects=False, stream=True)
+                slot.status, slot.retry_after = response.status_code, _retry_after(response)
                 try:  # the whole body, inside the slot; may raise. requests would read it 10 kB at a
                     # time, each read waiting for the GIL: seconds for a 35 MB content list.
                     response._content = b"".join(response.iter_content(READ_CHUNK))

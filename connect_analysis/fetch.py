@@ -48,6 +48,7 @@ from .errors import (
     SnapshotError,
     UnsupportedError,
 )
+from .limiter import AdaptiveLimit, FixedLimit
 from .progress import bar
 from .snapshot import (
     FORMAT,
@@ -71,9 +72,9 @@ NEEDS = {"environments": "2023.05.0", "packages": "2024.11.0", "content_storage"
 
 
 def fetch_snapshot(server: str | None = None, out: str | Path = "snap", days: int = 90,
-                   since: str | datetime | None = None, quiet: bool = True, workers: int = 8,
+                   since: str | datetime | None = None, quiet: bool = True, workers: int | None = None,
                    api_key: str | None = None, now: datetime | None = None,
-                   bundle_history: bool | None = None) -> dict:
+                   bundle_history: bool | None = None, max_workers: int = 32) -> dict:
     """Fetch a server into the snapshot directory `out` and return its manifest.
 
     server / api_key default to CONNECT_SERVER / CONNECT_API_KEY. The usage window
@@ -81,15 +82,20 @@ def fetch_snapshot(server: str | None = None, out: str | Path = "snap", days: in
     earlier, or at `since` (a date or timestamp; UTC when it has no offset).
     bundle_history: read every bundle of every item (bundles.parquet); None reads it
     only on servers without the storage endpoints, which need it for storage figures.
+    workers: a fixed number of requests in flight; None (the default) adapts it to the
+    server's response times (limiter.AdaptiveLimit), up to max_workers.
     While it runs, the process's cycle collector is paused (it collects after).
     """
     started = time.monotonic()
-    if not isinstance(workers, int) or workers < 1:
-        raise ConfigError(f"--workers must be a whole number of at least 1, got {workers!r}")
+    for name, n in (("--workers", workers), ("--max-workers", max_workers)):
+        if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+            raise ConfigError(f"{name} must be a whole number of at least 1, got {n!r}")
     end = _window_end(now)
     start = _window_start(end, days, since)
     out = Path(out)
-    client = Client(server, api_key, max_in_flight=workers)
+    limit = FixedLimit(workers) if workers is not None else AdaptiveLimit(max_limit=max_workers)
+    workers = limit.max_limit  # threads: the most requests that may ever be in flight
+    client = Client(server, api_key, limiter=limit)
     with (client, _quick_thread_switches, gc_paused, plain_allocator,
           ThreadPoolExecutor(max_workers=4, thread_name_prefix="start") as early):
         seed = _previous_snapshot(out, client.server)
@@ -128,6 +134,7 @@ def fetch_snapshot(server: str | None = None, out: str | Path = "snap", days: in
                 "sources": run.sources,
                 "system_storage": run.system_storage,
                 "requests": client.request_count,
+                "concurrency": client.limiter.summary(),
                 "retries": client.retry_count,
                 "seconds": round(time.monotonic() - started, 2),
             }

@@ -1,0 +1,186 @@
+"""How many requests a Client keeps in flight: a fixed number, or an adaptive limit.
+
+    FixedLimit(8)                      at most 8 in flight (`--workers 8`)
+    AdaptiveLimit(max_limit=32)        AIMD on response times and overload answers (the default)
+
+Both hand out slots the same way:
+
+    with limit.slot() as s:            # blocks while the limit is reached
+        s.status = response.status     # what came back; an exception counts as a timeout/drop
+        s.retry_after = seconds        # a Retry-After header's: no request is sent until it passed
+
+AdaptiveLimit is AIMD (additive increase, multiplicative decrease), as TCP congestion
+control and Netflix concurrency-limits' AIMDLimit, with a delay signal as in TCP Vegas:
+
+- it starts at `initial` (4) and counts requests in rounds of about `limit` answers;
+- a round whose mean response time stays under `tolerance` x the baseline (the lowest
+  round mean seen), and in which the limit was reached, grows the limit by one;
+- a round whose mean rose above that shrinks it by `latency_backoff` (x0.9).
+  The mean, not the median: by Little's law it grows with the queue in front of a busy
+  server (the median stays put until half the requests queue); each answer counts at
+  most 4 x the baseline, so one slow large list does not read as congestion;
+- a 429 or 503, or a request that timed out or lost its connection, halves it at once;
+- one change per round trip: answers to requests sent before the limit last changed are
+  not counted at all (they were sent under the old limit);
+- a Retry-After (on a 429 or 503) holds every new request back until it has passed.
+
+The limit stays within [min_limit, max_limit]. `summary()` says what was used and seen.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import threading
+import time
+from array import array
+from contextlib import contextmanager
+
+OVERLOADED = frozenset({429, 503})
+
+
+class Slot:
+    """One request's place: set `status` to the HTTP status that came back."""
+
+    __slots__ = ("retry_after", "sent", "status")
+
+    def __init__(self, sent: float):
+        self.sent = sent
+        self.status: int | None = None
+        self.retry_after: float | None = None  # seconds, from a Retry-After header
+
+
+class FixedLimit:
+    """At most `limit` requests in flight; counts what it saw like AdaptiveLimit."""
+
+    mode = "fixed"
+
+    def __init__(self, limit: int):
+        self.limit = self.max_limit = max(1, int(limit))
+        self._cond = threading.Condition()
+        self.in_flight = 0
+        self.peak_in_flight = 0
+        self._resume_at = 0.0
+        self._latencies = array("d")  # seconds, every answer
+        self._limits = array("d")  # the limit as each request was sent
+
+    @contextmanager
+    def slot(self):
+        with self._cond:
+            while True:
+                wait = self._resume_at - time.monotonic()
+                if wait > 0:
+                    self._cond.wait(wait)
+                elif self.in_flight >= self._allowed():
+                    self._cond.wait()
+                else:
+                    break
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+            self._limits.append(self.limit)
+        s = Slot(time.monotonic())
+        dropped = False
+        try:
+            yield s
+        except BaseException:
+            dropped = True
+            raise
+        finally:
+            rtt = time.monotonic() - s.sent
+            with self._cond:
+                self.in_flight -= 1
+                self._latencies.append(rtt)
+                if s.retry_after:
+                    self._hold(s.retry_after)
+                self._sample(s, rtt, dropped)
+                self._cond.notify_all()
+
+    def _hold(self, seconds: float) -> None:
+        """Send nothing new for `seconds` (a Retry-After asked so); under the lock."""
+        self._resume_at = max(self._resume_at, time.monotonic() + min(seconds, 120.0))
+
+    def _allowed(self) -> int:
+        return self.limit
+
+    def _sample(self, s: Slot, rtt: float, dropped: bool) -> None:
+        pass
+
+    def summary(self) -> dict:
+        """{"mode", "max", "settled", "mean", "peak_in_flight", "latency_ms": {"baseline", "median"}}:
+        settled is the limit over the last half of the requests (median), mean over all."""
+        with self._cond:
+            limits, lat = list(self._limits), list(self._latencies)
+        half = limits[len(limits) // 2:]
+        return {
+            "mode": self.mode,
+            "max": self.max_limit,
+            "settled": round(statistics.median(half), 1) if half else None,
+            "mean": round(statistics.fmean(limits), 1) if limits else None,
+            "peak_in_flight": self.peak_in_flight,
+            "latency_ms": {"baseline": _ms(self._baseline_s(lat)),
+                           "median": _ms(statistics.median(lat) if lat else None)},
+        }
+
+    def _baseline_s(self, latencies: list[float]) -> float | None:
+        """Idle response time: the lowest mean of 16 answers in a row."""
+        runs = [statistics.fmean(latencies[i:i + 16]) for i in range(0, len(latencies) - 15, 16)]
+        return min(runs) if runs else (min(latencies) if latencies else None)
+
+
+class AdaptiveLimit(FixedLimit):
+    """AIMD with a delay signal (see the module docstring); the limit is a float, its floor
+    the number of requests allowed in flight."""
+
+    mode = "adaptive"
+
+    def __init__(self, max_limit: int = 32, initial: int = 4, min_limit: int = 1, tolerance: float = 1.2,
+                 latency_backoff: float = 0.9, overload_backoff: float = 0.5):
+        super().__init__(max_limit)
+        self.min_limit, self.max_limit = max(1, min_limit), max(1, int(max_limit))
+        self.limit = float(min(self.max_limit, max(self.min_limit, initial)))
+        self.tolerance, self.latency_backoff, self.overload_backoff = tolerance, latency_backoff, overload_backoff
+        self.baseline: float | None = None  # seconds
+        self._round: list[float] = []
+        self._round_peak = 0
+        self._changed_at = 0.0  # when the limit last changed
+
+    def _allowed(self) -> int:
+        return max(self.min_limit, math.floor(self.limit))
+
+    def _sample(self, s: Slot, rtt: float, dropped: bool) -> None:
+        if s.sent < self._changed_at:
+            return  # sent before the last change: says nothing about the new limit
+        if dropped or s.status in OVERLOADED:
+            self._cut(self.overload_backoff)
+            return
+        self._round.append(rtt)
+        self._round_peak = max(self._round_peak, self.in_flight + 1)
+        if len(self._round) < max(8, self._allowed()):
+            return
+        cap = 4 * self.baseline if self.baseline else math.inf
+        mean = statistics.fmean(min(t, cap) for t in self._round)
+        reached = self._round_peak >= self._allowed()
+        self._round, self._round_peak = [], 0
+        if self.baseline is None or mean < self.baseline:
+            self.baseline = mean
+        if mean > self.tolerance * self.baseline:
+            self._set(self.limit * self.latency_backoff)
+        elif reached:
+            self._set(self.limit + 1.0)
+
+    def _cut(self, factor: float) -> None:
+        self._set(self.limit * factor)
+
+    def _set(self, limit: float) -> None:
+        new = min(float(self.max_limit), max(float(self.min_limit), limit))
+        if new != self.limit:
+            self.limit = new
+            self._changed_at = time.monotonic()
+        self._round, self._round_peak = [], 0
+
+    def _baseline_s(self, latencies: list[float]) -> float | None:
+        return self.baseline if self.baseline is not None else super()._baseline_s(latencies)
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 1)
