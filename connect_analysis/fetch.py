@@ -519,12 +519,17 @@ class _Run:
     def _bundles(self, guids: list[str]) -> pd.DataFrame:
         progress = bar("bundles", len(guids), self.quiet)
         refused: list[PermissionError_] = []
+        unread: set[str] = set()  # refused, or gone since the content list
 
         def one(guid):
             try:
-                return content_api.fetch_bundles(self.client, guid) or []
+                rows = content_api.fetch_bundles(self.client, guid)
+                if rows is None:
+                    unread.add(guid)
+                return rows or []
             except PermissionError_ as e:
                 refused.append(e)
+                unread.add(guid)
                 return []
             finally:
                 progress.update()
@@ -535,7 +540,19 @@ class _Run:
             self.unavailable["bundles"] = (f"{len(refused)} of {len(guids)} content items' bundles could not "
                                            f"be read with this key: {refused[0]}")
         frame = content_api.bundle_frame(rows)
+        self._check_bundles(frame, {r["content_guid"] for r in rows if not r["complete"]}, unread)
         return frame.sort_values(["content_guid", "bundle_id"], kind="stable").reset_index(drop=True)
+
+    def _check_bundles(self, frame: pd.DataFrame, incomplete: set[str], unread: set[str]) -> None:
+        """Say in the manifest how bundle lists were read, and which look cut short."""
+        content = self._content()
+        short = content_api.cut_short(frame, content[~_among(content["guid"], unread)], incomplete)
+        self.sources["bundles"] = "/v1/content/{guid}/bundles, every page (page_size=500, page_number)"
+        if short:
+            self.sources["bundles"] += (f"; {len(short)} item(s) look cut short (a page missing, or the active "
+                                        f"bundle not listed), so their storage may be undercounted: "
+                                        f"{', '.join(short[:5])}{' ...' if len(short) > 5 else ''}")
+            log.warning("bundle lists of %d content items look cut short", len(short))
 
     def packages(self):
         content = self._content()

@@ -15,6 +15,7 @@ import pandas as pd
 import pyarrow as pa
 
 from .. import __version__, schema
+from .._paging import fetch_listed
 from ..client import Client, Version
 from ..errors import ConnectError, NotFoundError
 from ._rows import columns_frame, frame
@@ -199,14 +200,26 @@ def _items(body) -> list:
 
 
 def fetch_bundles(client: Client, content_guid: str) -> list[dict] | None:
-    """One content item's bundles as bundles-table rows; None when the item is gone."""
+    """One content item's bundles as bundles-table rows, every page of them; None when the
+    item is gone. The rows' `complete` is False when the list could not be read to its end."""
     try:
-        items = client.get_json(f"v1/content/{content_guid}/bundles")
+        items, complete = fetch_listed(client, f"v1/content/{content_guid}/bundles",
+                                       key=lambda b: b.get("id") if isinstance(b, dict) else id(b))
     except NotFoundError:
         return None  # deleted while we were fetching
     return [{"content_guid": content_guid, "bundle_id": b.get("id"), "created_time": b.get("created_time"),
-             "active": b.get("active"), "size": b.get("size")}
+             "active": b.get("active"), "size": b.get("size"), "complete": complete}
             for b in (items or []) if isinstance(b, dict)]
+
+
+def cut_short(bundles: pd.DataFrame, content: pd.DataFrame, incomplete: set[str]) -> list[str]:
+    """Guids of items whose bundle list looks cut short: not read to its end, or without the
+    item's active bundle (content.bundle_id), which every whole list holds."""
+    listed = set(zip(bundles["content_guid"], bundles["bundle_id"].astype(str), strict=True))
+    deployed = content[content["bundle_id"].notna()]
+    missing = {g for g, b in zip(deployed["guid"], deployed["bundle_id"].astype(str), strict=True)
+               if (g, b) not in listed}
+    return sorted(missing | incomplete)
 
 
 def fetch_tags(client: Client) -> pd.DataFrame:
