@@ -387,6 +387,9 @@ class _Run:
         try:
             def get():
                 listed = self._content_read.result()  # started before the server's version was known
+                if listed.missing:  # the server ignored include=: owners and tags another way
+                    listed, how = content_api.fill_missing(self.client, listed, self.pool)
+                    self.sources.update(how)
                 self._content_table = listed.content
                 if listed.unchanged:  # the previous files, read through as they were loaded
                     self.writer.copy("content", self._out / "content.parquet", len(listed.content))

@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
@@ -20,6 +22,7 @@ from ..client import Client, Version
 from ..errors import ConnectError, NotFoundError
 from ._rows import columns_frame, frame
 from .storage import sort_storage
+from .users import fetch_users
 
 CONTENT_COLUMNS = (
     "guid", "id", "name", "title", "description", "app_mode", "content_category", "access_type",
@@ -71,6 +74,7 @@ class ContentList:
     tags: pd.DataFrame
     digests: list[bytes] | None  # None: the body was not a plain list
     unchanged: bool = False  # every item as it was in the previous snapshot, in the same order
+    missing: tuple[str, ...] = ()  # "owner" / "tags": asked for with include=, and not in the list
 
     def metadata(self) -> dict[str, str]:
         """The digests as content.parquet metadata (SHA-1 of each item's JSON, 16 bytes each)."""
@@ -116,9 +120,14 @@ def fetch_content(client: Client, version: Version | None,
         if e.status != 400 or "vanity_url" not in include_:
             raise
         raws = client.get_json("v1/content", {"include": "tags,owner"}, into=list[msgspec.Raw])  # older, version hidden
+    missing = _missing(raws)
     if not isinstance(raws, list) or (raws and not isinstance(raws[0], msgspec.Raw)):  # another shape: decoded
-        return ContentList(*_frames([i for i in _items(raws) if i is not None and i.guid]), None)
+        return ContentList(*_frames([i for i in _items(raws) if i is not None and i.guid]), None, missing=missing)
     digests = [hashlib.sha1(r).digest()[:16] for r in raws]
+    if missing:  # to be filled in another way (fill_missing): decode all, reuse nothing
+        listed = _listed(raws, digests, None)
+        listed.missing = missing
+        return listed
     old = previous() if previous else None
     if old is not None and old.digests == digests:
         return ContentList(old.content, old.tags, digests, unchanged=True)
@@ -126,6 +135,60 @@ def fetch_content(client: Client, version: Version | None,
     if old is not None and not listed.content["guid"].is_unique:  # tags are matched by guid:
         listed = _listed(raws, digests, None)  # decode every item instead
     return listed
+
+
+_KEY = {name: re.compile(rb'"' + name.encode() + rb'"\s*:') for name in ("owner", "tags")}
+
+
+def _missing(body) -> tuple[str, ...]:
+    """Which of owner and tags no item of a non-empty list has (a server that ignores
+    include=, which the 2023.09 reference does not list). A quote inside a JSON string is
+    escaped, so `"owner":` in an item's text is its key."""
+    if not isinstance(body, list) or not body:
+        return ()
+    if not isinstance(body[0], msgspec.Raw):
+        return tuple(k for k in _KEY if not any(isinstance(i, dict) and k in i for i in body))
+    return tuple(k for k, key in _KEY.items() if not any(key.search(r) for r in body))
+
+
+def fill_missing(client: Client, listed: ContentList, pool: Executor | None = None) -> tuple[ContentList, dict]:
+    """The list with owners and tags it came without, read another documented way: owners
+    from the users table by owner_guid, tags from GET /v1/tags/{id}/content per tag. Returns
+    (list, {"content_owner" / "content_tags": how each was read, or why it could not be})."""
+    content, tags, how = listed.content, listed.tags, {}
+    if "owner" in listed.missing:
+        why = "the content list came without owner although include=owner was asked"
+        try:
+            users = fetch_users(client, pool)
+            names = dict(zip(users["guid"], users["username"], strict=True))
+            content = content.assign(owner_username=content["owner_guid"].map(names).astype(
+                content["owner_username"].dtype))
+            how["content_owner"] = f"the users table joined on owner_guid ({why})"
+        except ConnectError as e:
+            how["content_owner"] = f"missing: {why}, and the users table could not be read: {e}"
+    if "tags" in listed.missing:
+        why = "the content list came without tags although include=tags was asked"
+        try:
+            tags = _tags_by_tag(client, content["guid"], pool)
+            how["content_tags"] = f"GET /v1/tags/{{id}}/content per tag ({why})"
+        except ConnectError as e:
+            how["content_tags"] = f"missing: {why}, and the tags could not be read another way: {e}"
+    return ContentList(content, tags, listed.digests, missing=listed.missing), how
+
+
+def _tags_by_tag(client: Client, guids: pd.Series, pool: Executor | None) -> pd.DataFrame:
+    """content_tags rows from each tag's content list, in content order, then tag order."""
+    all_tags = [t for t in client.get_json("v1/tags") or [] if isinstance(t, dict) and t.get("id") is not None]
+
+    def items(tag):
+        return [i.get("guid") for i in client.get_json(f"v1/tags/{tag['id']}/content") or [] if isinstance(i, dict)]
+
+    lists = list(pool.map(items, all_tags)) if pool else [items(t) for t in all_tags]
+    order = {g: n for n, g in enumerate(guids)}
+    rows = sorted(((order[g], k, g, t) for k, (t, gs) in enumerate(zip(all_tags, lists, strict=True))
+                   for g in gs if g in order), key=lambda r: r[:2])
+    return frame([{"content_guid": g, "tag_id": t["id"], "tag_name": t.get("name")} for _, _, g, t in rows],
+                 "content_tags")
 
 
 def _listed(raws: list[msgspec.Raw], digests: list[bytes], old: ContentList | None) -> ContentList:
