@@ -280,7 +280,7 @@ class Client:
         """One GET, following up to MAX_REDIRECTS redirects; the body is read in full here."""
         current, auth = url, self._auth
         for _ in range(MAX_REDIRECTS + 1):
-            with self.limiter.slot() as slot:
+            with self.limiter.slot(current) as slot:
                 with self._count_lock:
                     self.request_count += 1
                 response = self.session.get(current, params=params, auth=auth, timeout=self.timeout,

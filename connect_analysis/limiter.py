@@ -12,13 +12,15 @@ Both hand out slots the same way:
 AdaptiveLimit is AIMD (additive increase, multiplicative decrease), as TCP congestion
 control and Netflix concurrency-limits' AIMDLimit, with a delay signal as in TCP Vegas:
 
-- it starts at `initial` (4) and counts requests in rounds of about `limit` answers;
-- a round whose mean response time stays under `tolerance` x the baseline (the lowest
-  round mean seen), and in which the limit was reached, grows the limit by one;
+- it starts at `initial` (4) and counts answers in rounds of about `limit` answers, each
+  as a multiple of the baseline of its kind of request (the lowest median of 8 answers in
+  a row to the same path, ids aside: a 500-record usage page and a bundle list differ);
+- a round whose mean multiple stays under `tolerance` (1.4), and in which the limit was
+  reached, grows the limit by one;
 - a round whose mean rose above that shrinks it by `latency_backoff` (x0.9).
   The mean, not the median: by Little's law it grows with the queue in front of a busy
   server (the median stays put until half the requests queue); each answer counts at
-  most 4 x the baseline, so one slow large list does not read as congestion;
+  most 4 x its baseline, so one slow answer does not read as congestion;
 - a 429 or 503, or a request that timed out or lost its connection, halves it at once;
 - one change per round trip: answers to requests sent before the limit last changed are
   not counted at all (they were sent under the old limit);
@@ -30,11 +32,13 @@ The limit stays within [min_limit, max_limit]. `summary()` says what was used an
 from __future__ import annotations
 
 import math
+import re
 import statistics
 import threading
 import time
 from array import array
 from contextlib import contextmanager
+from urllib.parse import urlsplit
 
 OVERLOADED = frozenset({429, 503})
 
@@ -42,10 +46,10 @@ OVERLOADED = frozenset({429, 503})
 class Slot:
     """One request's place: set `status` to the HTTP status that came back."""
 
-    __slots__ = ("retry_after", "sent", "status")
+    __slots__ = ("kind", "retry_after", "sent", "status")
 
-    def __init__(self, sent: float):
-        self.sent = sent
+    def __init__(self, sent: float, kind: str):
+        self.sent, self.kind = sent, kind
         self.status: int | None = None
         self.retry_after: float | None = None  # seconds, from a Retry-After header
 
@@ -65,7 +69,8 @@ class FixedLimit:
         self._limits = array("d")  # the limit as each request was sent
 
     @contextmanager
-    def slot(self):
+    def slot(self, url: str = ""):
+        """A place for one request to `url` (its path, ids left out, says which kind it is)."""
         with self._cond:
             while True:
                 wait = self._resume_at - time.monotonic()
@@ -78,7 +83,7 @@ class FixedLimit:
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
             self._limits.append(self.limit)
-        s = Slot(time.monotonic())
+        s = Slot(time.monotonic(), kind_of(url))
         dropped = False
         try:
             yield s
@@ -133,14 +138,15 @@ class AdaptiveLimit(FixedLimit):
 
     mode = "adaptive"
 
-    def __init__(self, max_limit: int = 32, initial: int = 4, min_limit: int = 1, tolerance: float = 1.2,
+    def __init__(self, max_limit: int = 32, initial: int = 4, min_limit: int = 1, tolerance: float = 1.4,
                  latency_backoff: float = 0.9, overload_backoff: float = 0.5):
         super().__init__(max_limit)
         self.min_limit, self.max_limit = max(1, min_limit), max(1, int(max_limit))
         self.limit = float(min(self.max_limit, max(self.min_limit, initial)))
         self.tolerance, self.latency_backoff, self.overload_backoff = tolerance, latency_backoff, overload_backoff
-        self.baseline: float | None = None  # seconds
-        self._round: list[float] = []
+        self._groups: dict[str, list[float]] = {}  # per kind of request: its latest answers, up to 8
+        self.baselines: dict[str, float] = {}  # per kind: the lowest median of 8 answers in a row (s)
+        self._round: list[float] = []  # answers since the round began, as multiples of their baseline
         self._round_peak = 0
         self._changed_at = 0.0  # when the limit last changed
 
@@ -149,24 +155,40 @@ class AdaptiveLimit(FixedLimit):
 
     def _sample(self, s: Slot, rtt: float, dropped: bool) -> None:
         if s.sent < self._changed_at:
+            self._learn(s.kind, rtt, dropped)
             return  # sent before the last change: says nothing about the new limit
         if dropped or s.status in OVERLOADED:
             self._cut(self.overload_backoff)
             return
-        self._round.append(rtt)
+        ratio = self._learn(s.kind, rtt, dropped)
+        if ratio is None:
+            return
+        self._round.append(ratio)
         self._round_peak = max(self._round_peak, self.in_flight + 1)
         if len(self._round) < max(8, self._allowed()):
             return
-        cap = 4 * self.baseline if self.baseline else math.inf
-        mean = statistics.fmean(min(t, cap) for t in self._round)
+        mean = statistics.fmean(self._round)
         reached = self._round_peak >= self._allowed()
-        self._round, self._round_peak = [], 0
-        if self.baseline is None or mean < self.baseline:
-            self.baseline = mean
-        if mean > self.tolerance * self.baseline:
+        if mean > self.tolerance:
             self._set(self.limit * self.latency_backoff)
         elif reached:
             self._set(self.limit + 1.0)
+        self._round, self._round_peak = [], 0
+
+    def _learn(self, kind: str, rtt: float, dropped: bool) -> float | None:
+        """rtt as a multiple of its kind's baseline (at most 4: one slow answer is not a
+        trend), None while the kind has none; the baseline learns from every answer."""
+        if dropped:
+            return None
+        group = self._groups.setdefault(kind, [])
+        group.append(rtt)
+        if len(group) == 8:
+            median = statistics.median(group)
+            group.clear()
+            if median < self.baselines.get(kind, math.inf):
+                self.baselines[kind] = median
+        base = self.baselines.get(kind)
+        return None if not base else min(rtt / base, 4.0)
 
     def _cut(self, factor: float) -> None:
         self._set(self.limit * factor)
@@ -178,8 +200,14 @@ class AdaptiveLimit(FixedLimit):
             self._changed_at = time.monotonic()
         self._round, self._round_peak = [], 0
 
-    def _baseline_s(self, latencies: list[float]) -> float | None:
-        return self.baseline if self.baseline is not None else super()._baseline_s(latencies)
+
+_ID = re.compile(r"[^/]*\d[^/]*|[0-9a-fA-F-]{36}")
+
+
+def kind_of(url: str) -> str:
+    """Which kind of request a URL is: its path with ids (segments holding a digit) as *,
+    so that "v1/content/<guid>/bundles" requests share one baseline."""
+    return "/".join("*" if _ID.fullmatch(part) else part for part in urlsplit(url).path.split("/"))
 
 
 def _ms(seconds: float | None) -> float | None:
