@@ -613,6 +613,8 @@ class _Run:
             return fetch(self.client, lo, hi, **kw, **more, **({"earlier": earlier} if shiny else {}))
 
         seed = self._seed(table)
+        if seed is not None and max(seed[1], self.start) < seed[0]:
+            seed = None  # a session open last time began before the old window: read all anew
         if shiny:
             self.sources[table] = SESSIONS_RULE
         with progress:

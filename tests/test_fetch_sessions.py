@@ -118,6 +118,22 @@ def test_sessions_begun_before_the_window_are_fetched_counted_and_ranked(crafted
     assert len(s) == overlapping(ds, start, pd.Timestamp(snap.manifest["window"]["end"]))
 
 
+def test_a_longer_window_after_a_session_open_since_before_the_old_one(crafted, tmp_path):
+    """The crafted open session began a day before the 30-day window; a 45-day refresh then
+    must not read the days between twice."""
+    ds, b, guid_b, _, k = crafted
+    with start_simulator(dataset=ds, api_key=KEY) as sim:
+        fetch(sim, tmp_path / "snap")
+        longer = fetch_snapshot(server=sim.url, out=tmp_path / "snap", api_key=KEY, quiet=True, days=45,
+                                now=ds.now.to_pydatetime())
+        fetch_snapshot(server=sim.url, out=tmp_path / "fresh", api_key=KEY, quiet=True, days=45,
+                       now=ds.now.to_pydatetime())
+    assert_same_tables(tmp_path / "snap", tmp_path / "fresh")
+    window = longer["window"]
+    assert len(load_snapshot(tmp_path / "snap").shiny_sessions) == overlapping(
+        ds, pd.Timestamp(window["start"]), pd.Timestamp(window["end"]))
+
+
 def test_a_snapshot_of_the_old_rule_is_not_reused_for_sessions(crafted, tmp_path):
     """A snapshot whose manifest does not name the overlap rule may lack begun-before sessions:
     a refresh reads shiny sessions in full."""
