@@ -66,7 +66,7 @@ class FixedLimit:
         self.peak_in_flight = 0
         self._resume_at = 0.0
         self._latencies = array("d")  # seconds, every answer
-        self._limits = array("d")  # the limit as each request was sent
+        self._limits = array("d")  # requests allowed in flight as each request was sent
 
     @contextmanager
     def slot(self, url: str = ""):
@@ -82,7 +82,7 @@ class FixedLimit:
                     break
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
-            self._limits.append(self.limit)
+            self._limits.append(self._allowed())
         s = Slot(time.monotonic(), kind_of(url))
         dropped = False
         try:
@@ -112,7 +112,8 @@ class FixedLimit:
 
     def summary(self) -> dict:
         """{"mode", "max", "settled", "mean", "peak_in_flight", "latency_ms": {"baseline", "median"}}:
-        settled is the limit over the last half of the requests (median), mean over all."""
+        settled: the requests allowed in flight over the last half of the requests (median);
+        mean: over all of them."""
         with self._cond:
             limits, lat = list(self._limits), list(self._latencies)
         half = limits[len(limits) // 2:]
