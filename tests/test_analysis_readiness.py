@@ -227,3 +227,42 @@ def test_readiness_csv_has_one_row_per_item(images, tmp_path):
                                          "important", "image", "wave", "remediation"]
     assert len(result.summary["readiness"]["rows"]) == len(CONTENT)
     assert dict(zip(csv["guid"], csv["verdict"], strict=True))["x1"] == "blocked"
+
+
+def _cli(*args):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "connect_analysis.cli", *args], capture_output=True, text=True)
+
+
+def test_cli_target_version(images, tmp_path):
+    import json
+
+    from connect_analysis.snapshot import write_snapshot
+
+    snap = small_snapshot(content=CONTENT)
+    write_snapshot(tmp_path / "snap", snap.tables, snap.manifest, snap.server_settings)
+    for target, expected in ((None, "blocked"), ("2026.01.0", "conditional")):
+        extra = ["--target-version", target] if target else []
+        p = _cli("analyze", str(tmp_path / "snap"), "--out", str(tmp_path / "out"), "--images", images, *extra)
+        assert p.returncode == 0, p.stderr
+        s = json.loads((tmp_path / "out" / "summary.json").read_text())["readiness"]
+        assert s["target_version"] == (target or "2024.03.0")
+        assert {r["guid"]: r["verdict"] for r in s["rows"]}["x2"] == expected
+    p = _cli("analyze", str(tmp_path / "snap"), "--out", str(tmp_path / "out"), "--target-version", "soon")
+    assert p.returncode == 1 and p.stderr.strip().splitlines() == [
+        "error: target version must be a Connect version like 2026.01.0, not 'soon'"]
+
+
+def test_the_codes_page_is_generated_from_the_codes():
+    from pathlib import Path
+
+    from connect_analysis.analysis.readiness import codes_markdown
+    from connect_analysis.analysis.readiness_page import PAGE
+
+    page = (Path(__file__).resolve().parents[1] / PAGE).read_text()
+    assert page == codes_markdown(), f"regenerate: python -m connect_analysis.analysis.readiness_page > {PAGE}"
+    for code in CODES.values():
+        assert f"| `{code.name}` | {code.severity}" in page
+    assert "blocked (conditional when `--target-version` >= 2026.01.0)" in page

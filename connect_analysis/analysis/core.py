@@ -24,7 +24,7 @@ from .storage import (
 from .summary import default_now, iso, plain, server_info, snapshot_window
 from .sysreqs import packages_analysis
 from .usage import usage_by_content
-from .versions import RULES, VERSION_MATCHING
+from .versions import RULES, VERSION_MATCHING, parse_version
 
 # The only columns of the big usage tables the analysis reads; loading just these keeps a
 # 10-million-event snapshot well inside 2 GB.
@@ -77,6 +77,8 @@ def analyze(snapshot, *, images=None, must_keep_guids=(), must_keep_tags=(), top
         raise AnalysisError(f"current use must be a whole number of bytes >= 0, not {current_use_bytes!r}")
     if version_matching not in RULES:
         raise AnalysisError(f"version matching must be one of {', '.join(RULES)}")
+    if target_version is not None and parse_version(target_version) is None:
+        raise AnalysisError(f"target version must be a Connect version like 2026.01.0, not {target_version!r}")
 
     manifest, unavailable = snapshot.manifest, snapshot.unavailable
     server = server_info(manifest, snapshot.server_settings)

@@ -6,12 +6,11 @@ info codes never change it), and an item with no code is ready. An item never de
 only the code never-deployed and the verdict nothing-to-move. Waves (the rebuild order) are
 in waves.py; docs/reference/readiness-codes.qmd is generated from CODES (codes_markdown).
 
-    python -m connect_analysis.analysis.readiness --markdown   # prints the reference page
+    python -m connect_analysis.analysis.readiness_page   # prints the reference page
 """
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 
 import pandas as pd
@@ -30,8 +29,54 @@ NO_RUNTIME_MODES = frozenset({"static", "tensorflow-saved-model"})  # need no R,
 R_MODES = frozenset({"shiny", "rmd-shiny", "rmd-static", "api"})
 PYTHON_MODES = frozenset({"jupyter-static", "jupyter-voila"})  # and every python-* mode
 
+# readiness.csv's columns, in order, and what each holds (the docs page is generated from this).
+COLUMNS = {
+    "guid": "the content item's GUID",
+    "title": "its title",
+    "app_mode": "its app mode",
+    "owner": "its owner's username",
+    "verdict": "`ready`, `conditional`, `blocked`, `unknown` or `nothing-to-move`",
+    "reasons": "its reason codes, `;`-joined and sorted (empty: none)",
+    "important": "on the important-content list (`true`/`false`)",
+    "image": "the image of the recommended set it is assigned to; empty when blocked by `no-image` "
+             "or needing no runtime (provisional for `unknown-runtime`)",
+    "wave": "its rebuild wave (1, 2, ...); empty for blocked and never-deployed items",
+    "remediation": "one sentence per code: what to do",
+    "wave_kind": "`canary`, `important` or `rest`",
+    "rebuild_order": "its position in the whole rebuild order (empty: in no wave)",
+    "rebuild_minutes": "minutes to rebuild it (empty when never deployed)",
+    "rebuild_source": "where rebuild_minutes comes from: `measured (item)`, `measured (runtime median)` "
+                      "or `assumed`",
+    "runtime": "the heaviest runtime it records (`r`, `python`, `quarto`, `none`), for the medians",
+    "r_version": "the R version it records",
+    "py_version": "the Python version it records",
+    "quarto_version": "the Quarto version it records",
+    "events": "its visits and Shiny sessions in the usage window",
+}
 READINESS_COLUMNS = ["guid", "title", "app_mode", "owner", "verdict", "reasons", "important", "image",
                      "wave", "remediation", "r_version", "py_version", "quarto_version", "events"]
+# summary.json: the keys the readiness adds (readiness.*, and downtime.*).
+SUMMARY_KEYS = {
+    "readiness.target_version": "the Connect version the verdicts assume for the new cluster",
+    "readiness.counts": "items per verdict, every verdict listed",
+    "readiness.recommended_images": "the recommended image set (the minimal set), in order",
+    "readiness.waves": "per wave: `wave`, `kind`, `items`, `important_items`, `images`, "
+                       "`measured_items`, `runtime_median_items`, `assumed_items`, `rebuild_minutes` "
+                       "(the wave's time on `parallel_builds` builders), `starts_after_minutes`, "
+                       "`ends_after_minutes` (after the move starts, the bundle copy first), `guids`",
+    "readiness.not_in_a_wave": "the blocked items (in no wave), with `guid`, `title`, `verdict`, "
+                               "`reasons`, `important`, `remediation`",
+    "readiness.rebuild": "`parallel_builds`, `jobs_recorded` (false: the server gave no jobs), "
+                         "`per_item_minutes_by_runtime` (per runtime `minutes`, `source`, "
+                         "`measured_items`), `note`",
+    "readiness.back_after": "`important_back_after_hours`, `everything_back_after_hours`, "
+                            "`blocked_items`, `blocked_important_items`, `text`",
+    "readiness.rows": "the rows of readiness.csv",
+    "downtime.important_back_after_hours": "hours after the move starts until the last important "
+                                           "item is rebuilt (null: none to rebuild)",
+    "downtime.everything_back_after_hours": "hours until every item in a wave is rebuilt",
+    "downtime.answer": "the same in words: \"important content back after X hours, everything after Y\"",
+}
 
 
 @dataclass(frozen=True)
@@ -75,8 +120,9 @@ CODES: dict[str, Code] = {c.name: c for c in (
          "Turn on {languages} environment management for the item and redeploy it, or install its "
          "{languages} packages in the image."),
     Code("unknown-runtime", UNKNOWN,
-         "Deployed, of an app mode that needs a runtime, but no R, Python or Quarto version could "
-         "be read (a viewer key, nulls); the image shown is provisional.",
+         "Deployed, of an app mode that needs a runtime (every mode but "
+         f"{' and '.join(sorted(NO_RUNTIME_MODES))}), but no R, Python or Quarto version could be "
+         "read (a viewer key, nulls); the image shown is provisional.",
          "Read the item's runtime versions with an administrator key and run the analysis again."),
     Code("already-failing", INFO,
          "The item's latest build or restore job on the old server failed (non-zero exit code or "
@@ -251,7 +297,7 @@ def codes_markdown() -> str:
     """The reference page of the reason codes (docs/reference/readiness-codes.qmd), from CODES."""
     lines = [
         "---", 'title: "Readiness codes"', "---", "",
-        "<!-- Generated by `python -m connect_analysis.analysis.readiness --markdown`; do not edit. -->",
+        "<!-- Generated by `python -m connect_analysis.analysis.readiness_page`; do not edit. -->",
         "",
         "`analyze` gives every content item a verdict (`readiness.csv`, `summary.json` key "
         "`readiness`). The verdict is the worst severity among the item's reason codes: "
@@ -264,16 +310,26 @@ def codes_markdown() -> str:
         severity = c.severity + (f" (conditional when `--target-version` >= {c.conditional_from})"
                                  if c.conditional_from else "")
         lines.append(f"| `{c.name}` | {severity} | {_cell(c.rule)} | {_cell(c.remediation)} |")
-    lines += ["", "Placeholders in braces are filled per item (versions, user, languages, dates).", ""]
-    return "\n".join(lines)
+    lines += ["", "Placeholders in braces are filled per item (versions, user, languages, dates).", "",
+              "## Rebuild waves", "", _waves_rules(), "", "## `readiness.csv`", "",
+              "One row per content item, in rebuild order (items in no wave last).", "",
+              "| column | what |", "|---|---|"]
+    lines += [f"| `{name}` | {_cell(text)} |" for name, text in COLUMNS.items()]
+    lines += ["", "## `summary.json`", "", "| key | what |", "|---|---|"]
+    lines += [f"| `{name}` | {_cell(text)} |" for name, text in SUMMARY_KEYS.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _waves_rules() -> str:
+    """The rules in waves.py's docstring, as a list."""
+    from . import waves
+
+    doc = waves.__doc__.split("Rules (", 1)[1].split("\n", 1)[1]
+    doc = doc.replace("CANARIES_PER_IMAGE", str(waves.CANARIES_PER_IMAGE))
+    return "\n".join(line.strip() if line.startswith("- ") else "  " + line.strip()
+                     for line in doc.strip().splitlines())
 
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
-
-if __name__ == "__main__":  # pragma: no cover
-    if sys.argv[1:] == ["--markdown"]:
-        sys.stdout.write(codes_markdown())
-    else:
-        sys.exit("usage: python -m connect_analysis.analysis.readiness --markdown")

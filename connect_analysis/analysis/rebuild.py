@@ -6,12 +6,10 @@ import pandas as pd
 
 from .downtime import PARALLEL_BUILDS
 from .jobs import latest_failures, rebuild_minutes, runtime_medians
-from .readiness import ReadinessOptions, counts, readiness
+from .readiness import COLUMNS, ReadinessOptions, counts, readiness
 from .waves import CANARIES_PER_IMAGE, assign_waves, back_after, wave_plan
 
-TABLE_COLUMNS = ["guid", "title", "app_mode", "owner", "verdict", "reasons", "important", "image", "wave",
-                 "remediation", "wave_kind", "rebuild_order", "rebuild_minutes", "rebuild_source", "runtime",
-                 "r_version", "py_version", "quarto_version", "events"]
+TABLE_COLUMNS = list(COLUMNS)  # readiness.csv
 
 
 def rebuild_plan(content: pd.DataFrame, content_images: pd.DataFrame, minimal_set: list[str],
