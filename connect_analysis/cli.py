@@ -138,6 +138,31 @@ def analyze(snapshot, out, images, must_keep, must_keep_tags, top_n, current_use
     click.echo(f"wrote {out}")
 
 
+@main.command("plan")
+@click.argument("snapshot", type=click.Path(file_okay=False))
+@click.option("--out", required=True, type=click.Path(file_okay=False), metavar="DIR",
+              help="Where plan/ goes (values.yaml, environments, rebuild.sh, caches.sh, preflight.sh, ...).")
+@_analysis_options(least_bytes=0)
+@click.option("--top", "top_n", type=click.IntRange(min=0), default=20, show_default=True,
+              help="How many of the most used content items count as important.")
+@click.option("--parallelism", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Builds at once in rebuild.sh (Posit advises starting at 2-3).")
+@click.option("--service-type", type=click.Choice(["ClusterIP", "NodePort", "LoadBalancer"]),
+              default="ClusterIP", show_default=True,
+              help="Content Service type on the cluster; NodePort adds the NodePort range check to preflight.sh.")
+@click.option("--check-nodeports", is_flag=True, help="Add the NodePort range check to preflight.sh anyway.")
+def plan(snapshot, out, images, must_keep, must_keep_tags, current_use_bytes, target_version, top_n,
+         parallelism, service_type, check_nodeports):
+    """Write the files the next steps apply into --out/plan/ (the kit sends none of them)."""
+    from .plan import plan_snapshot
+
+    path = plan_snapshot(snapshot, out, images=images, must_keep_guids=must_keep,
+                         must_keep_tags=must_keep_tags, top_n=top_n, current_use_bytes=current_use_bytes,
+                         target_version=target_version, parallelism=parallelism,
+                         service_type=service_type, check_nodeports=check_nodeports)
+    click.echo(f"wrote {path}")
+
+
 @main.command()
 @click.argument("old", type=click.Path(file_okay=False))
 @click.argument("new", type=click.Path(file_okay=False))

@@ -24,6 +24,7 @@ from .quoting import comment
 
 DEFAULT_BASE = "ghcr.io/posit-dev/connect-content:R4.5.2-python3.14.3-ubuntu-24.04"
 PLAIN_VERSION = re.compile(r"\d+(\.\d+){0,3}")
+IMAGE_REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/:@-]*")  # what a FROM line may carry
 IMAGE_PLACEHOLDER = "<registry>/connect-content-custom"
 SHORT = {"r": "r", "python": "py", "quarto": "q"}
 # The OS a Posit image name carries (ubuntu-24.04 / ubuntu2204) -> (catalogue OS id, CDN code)
@@ -90,7 +91,7 @@ def _base(needs: dict, images: list[dict], rule: str) -> tuple[str, dict]:
     version} for those; the table's order breaks ties. DEFAULT_BASE when the table has none."""
     best, best_reused = DEFAULT_BASE, {}
     for img in images:
-        if "/connect-content:" not in img["name"]:
+        if "/connect-content:" not in img["name"] or not IMAGE_REFERENCE.fullmatch(img["name"]):
             continue
         reused = {lg: m for lg, v in needs.items() if (m := best_match(v, img.get(lg, []), rule))}
         if best == DEFAULT_BASE and not best_reused or len(reused) > len(best_reused):
@@ -181,4 +182,12 @@ def _os_package_lines(img: CustomImage) -> list[str]:
         out += ["RUN apt-get update && apt-get install -y --no-install-recommends \\"]
         out += [f"      {p} \\" for p in img.os_packages]
         out += ["    && rm -rf /var/lib/apt/lists/*"]
-    return out + [f"RUN {c}" for c in img.post_install]
+    return out + [f"RUN {_with_r_path(c, img)}" for c in img.post_install]
+
+
+def _with_r_path(command: str, img: CustomImage) -> str:
+    """`R CMD ...` with the image's R: Posit's images put no R on the PATH."""
+    version = img.reused.get("r") or img.installs.get("r")
+    if version and command.startswith("R "):
+        return f"/opt/R/{version}/bin/R {command[2:]}"
+    return command

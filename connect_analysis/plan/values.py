@@ -102,17 +102,22 @@ def _environments(entries: list[dict], target) -> list[str]:
            "# The chart renders this list into the ConfigMap <release>-execution-environments."]
     if not entries:
         return out + ["executionEnvironments: []"]
-    out.append("executionEnvironments:")
+    return out + ["executionEnvironments:"] + environment_lines(entries)
+
+
+def environment_lines(entries: list[dict], indent: str = "  ") -> list[str]:
+    """The entries as a YAML block list, every string double-quoted."""
+    out = []
     for e in entries:
-        out += [f"  - name: {yaml_str(e['name'])}",
-                f"    title: {yaml_str(e['title'])}",
-                f"    description: {yaml_str(e['description'])}",
-                f"    matching: {yaml_str(e['matching'])}"]
+        out += [f"{indent}- name: {yaml_str(e['name'])}",
+                f"{indent}  title: {yaml_str(e['title'])}",
+                f"{indent}  description: {yaml_str(e['description'])}",
+                f"{indent}  matching: {yaml_str(e['matching'])}"]
         for lg in LANGUAGES:
             if lg not in e:
                 continue
-            out += [f"    {lg}:", "      installations:"]
+            out += [f"{indent}  {lg}:", f"{indent}    installations:"]
             for inst in e[lg]["installations"]:
-                out += [f"        - version: {yaml_str(inst['version'])}",
-                        f"          path: {yaml_str(inst['path'])}"]
+                out += [f"{indent}      - version: {yaml_str(inst['version'])}",
+                        f"{indent}        path: {yaml_str(inst['path'])}"]
     return out
