@@ -10,7 +10,7 @@ import pandas as pd
 from .. import __version__
 from ..analysis.versions import VERSION_MATCHING
 from ..analysis.waves import makespan
-from ..errors import AnalysisError
+from ..errors import AnalysisError, ConfigError
 from . import caches, custom_images, environments, gating, preflight_sh, rebuild, values
 
 FORMAT = 1  # plan.json's format version: bump when a key changes meaning or goes away
@@ -28,12 +28,20 @@ def build_plan(result, *, snapshot=None, target_version: str | None = None,
                parallelism: int = rebuild.DEFAULT_PARALLELISM, service_type: str | None = None,
                check_nodeports: bool = False) -> Plan:
     """The plan for an Analysis. snapshot: the loaded snapshot, for the old server's runtime
-    caches (None: caches.sh says to list them); target_version: default the readiness table's,
-    else the old server's version; parallelism: builds at once in rebuild.sh."""
+    caches (None: caches.sh says to list them); target_version: the analysis's (it must be the
+    one the readiness was judged for), else the old server's version; parallelism: builds at
+    once in rebuild.sh; service_type / check_nodeports: whether preflight.sh checks NodePorts."""
     table = _readiness(result)
     summary = result.summary
-    target = gating.target_for(target_version or (summary.get("readiness") or {}).get("target_version"),
-                               summary["server"]["version"])
+    analysed = (summary.get("readiness") or {}).get("target_version")
+    if target_version and analysed and target_version != analysed:
+        raise ConfigError(f"the analysis judged readiness for Connect {analysed}, not {target_version}: "
+                          "analyse again with that target version")
+    target = gating.target_for(target_version or analysed, summary["server"]["version"])
+    if not target_version and analysed and analysed != summary["server"]["version"]:
+        target = gating.Target(target.version, "analysis", target.features)
+    elif not target_version:
+        target = gating.Target(target.version, "old server", target.features)
     entries = assigned_environments(table, result.images)
     rule = summary.get("version_matching") or VERSION_MATCHING
     blocked = table[table["reasons"].fillna("").str.split(";").map(lambda r: "no-image" in r)]

@@ -33,7 +33,7 @@ class Target:
     """The new cluster's Connect version and which FEATURES it has ({feature: bool})."""
 
     version: str
-    source: str  # "option" (--target-version) or "old server" (the snapshot's version)
+    source: str  # "option" (--target-version), "analysis" (the readiness table's), "old server"
     features: dict
 
     def has(self, feature: str) -> bool:

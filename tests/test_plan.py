@@ -1,0 +1,245 @@
+"""`connect-analysis plan` on the demo snapshot: the files parse, say what the analysis says,
+and the shell files quote what came from the server (checked by running them under bash
+with a recorder in place of rsconnect)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from connect_analysis.analysis import analyze, load_for_analysis
+from connect_analysis.demo import make_demo_snapshot
+from connect_analysis.plan import FORMAT, build_plan, write_plan
+from connect_analysis.plan.values import storage_quantity
+
+CANARY_KEY = "canary-key-plan-7d1e0f3a"
+REPO = Path(__file__).resolve().parents[1]
+SHELL_FILES = ("environments.sh", "rebuild.sh", "caches.sh", "preflight.sh")
+POSIT_LAYOUT = {"r": "/opt/R/{}/bin/R", "python": "/opt/python/{}/bin/python",
+                "quarto": "/opt/quarto/{}/bin/quarto"}
+# CreateEnvironmentInput in Posit's OpenAPI reference (additionalProperties: false)
+CREATE_ENVIRONMENT_FIELDS = {"title", "description", "cluster_name", "name", "matching", "supervisor",
+                             "python", "nodejs", "quarto", "r", "tensorflow", "volume_mounts"}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """The demo snapshot, its analysis, and `connect-analysis plan` run on it (CLI, canary key)."""
+    root = tmp_path_factory.mktemp("plan")
+    snapshot = make_demo_snapshot(root / "snapshot")
+    env = {k: v for k, v in os.environ.items() if k != "CONNECT_SERVER"} | {"CONNECT_API_KEY": CANARY_KEY}
+    done = subprocess.run([sys.executable, "-m", "connect_analysis.cli", "plan", str(snapshot),
+                           "--out", str(root / "out")], env=env, capture_output=True, text=True,
+                          timeout=300, cwd=REPO)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip() == f"wrote {root / 'out' / 'plan'}"
+    snap = load_for_analysis(snapshot)
+    return {"dir": root / "out" / "plan", "analysis": analyze(snap), "snapshot": snap}
+
+
+def _posit_table() -> dict[str, dict]:
+    """The packaged image table, read here with plain YAML (not the kit's loader)."""
+    text = resources.files("connect_analysis").joinpath("data/images/posit-public.yaml").read_text()
+    return {img["name"]: img for img in yaml.safe_load(text)["images"]}
+
+
+def _quantity_bytes(q: str) -> int:
+    m = re.fullmatch(r"(\d+)(G|Gi|T|Ti)", q)
+    assert m, q
+    return int(m.group(1)) * {"G": 10**9, "Gi": 2**30, "T": 10**12, "Ti": 2**40}[m.group(2)]
+
+
+def test_demo_values_yaml_has_one_environment_per_assigned_image(demo):
+    values = yaml.safe_load((demo["dir"] / "values.yaml").read_text())
+    readiness = demo["analysis"].readiness
+    assigned = set(readiness["image"].dropna())
+    envs = values["executionEnvironments"]
+    assert len(envs) == len(assigned) >= 3
+    assert {e["name"] for e in envs} == assigned
+    assert assigned <= set(demo["analysis"].summary["images"]["minimal_set"])
+    table = _posit_table()
+    for e in envs:
+        assert e["matching"] == "any" and e["title"]
+        image = table[e["name"]]
+        for lang in ("r", "python", "quarto"):
+            installs = e[lang]["installations"]
+            assert [i["version"] for i in installs] == image[lang]
+            assert [i["path"] for i in installs] == [POSIT_LAYOUT[lang].format(v) for v in image[lang]]
+    storage = values["sharedStorage"]
+    recommended = demo["analysis"].summary["storage"]["recommended_bytes"]
+    assert _quantity_bytes(storage["requests"]["storage"]) >= recommended
+    assert storage["accessModes"] == ["ReadWriteMany"] and storage["create"] is True
+    # the demo server is 2026.06.0, the default target: direct runner, no Launcher
+    assert values["backends"]["kubernetes"]["enabled"] is True and values["launcher"]["enabled"] is False
+    assert values["nameservice"]["enabled"] is True  # the demo has items run as the viewer
+    assert values["config"]["Postgres"]["URL"].startswith("postgres://<user>@<postgres-host>")
+
+
+def test_storage_quantity_is_never_below_the_bytes():
+    assert storage_quantity(100 * 10**9) == "100G"
+    assert storage_quantity(100 * 10**9 + 1) == "101G"
+    assert storage_quantity(1) == "1G"
+
+
+def test_environments_json_carries_the_same_set(demo):
+    values = yaml.safe_load((demo["dir"] / "values.yaml").read_text())
+    bodies = json.loads((demo["dir"] / "environments.json").read_text())
+    assert len(bodies) == len(values["executionEnvironments"])
+    for body, entry in zip(bodies, values["executionEnvironments"], strict=True):
+        assert set(body) <= CREATE_ENVIRONMENT_FIELDS
+        assert body["cluster_name"] == "Kubernetes"
+        assert body["name"] == entry["name"] and body["matching"] == entry["matching"]
+        for lang in ("r", "python", "quarto"):
+            assert body[lang] == entry[lang]
+
+
+def _chart_configmap(values: dict) -> dict:
+    """What the chart's execution-environments ConfigMap template does: fail on an entry
+    without name, then `toYaml .Values.executionEnvironments` under environments.yaml."""
+    entries = values.get("executionEnvironments") or []
+    for e in entries:
+        if not e.get("name"):
+            raise ValueError("executionEnvironments: each entry requires a name")
+    return {"environments.yaml": yaml.safe_dump(entries, sort_keys=True)}
+
+
+def test_the_chart_configmap_gives_connect_what_it_reads(demo):
+    values = yaml.safe_load((demo["dir"] / "values.yaml").read_text())
+    data = _chart_configmap(values)
+    read = yaml.safe_load(data["environments.yaml"])  # what Connect reads: a bare list
+    assert isinstance(read, list) and len(read) == len(values["executionEnvironments"])
+    for e in read:
+        assert isinstance(e["name"], str) and e["name"]
+        installs = [i for lang in ("r", "python", "quarto") for i in (e.get(lang) or {}).get("installations", [])]
+        assert installs
+        assert all(isinstance(i["version"], str) and isinstance(i["path"], str) for i in installs)
+    broken = {"executionEnvironments": [dict(read[0], name="")]}
+    with pytest.raises(ValueError, match="requires a name"):
+        _chart_configmap(broken)
+
+
+def _rebuild_waves(text: str) -> dict[int, list[str]]:
+    """{wave: GUIDs given to `build add -g` in that wave's section}, parsed as bash words."""
+    out: dict[int, list[str]] = {}
+    wave = None
+    code = []
+    for line in text.splitlines():
+        m = re.match(r"# --- wave (\d+):", line)
+        if m:
+            wave = int(m.group(1))
+            out[wave] = []
+            continue
+        if wave is not None and not line.lstrip().startswith("#"):
+            code.append((wave, line))
+    for w in out:
+        words = shlex.split(" ".join(line.rstrip("\\") for ww, line in code if ww == w))
+        out[w] = [words[i + 1] for i, word in enumerate(words) if word == "-g"]
+    return out
+
+
+def test_rebuild_sh_lists_every_ready_or_conditional_item_once_in_its_wave(demo):
+    text = (demo["dir"] / "rebuild.sh").read_text()
+    waves = _rebuild_waves(text)
+    table = demo["analysis"].readiness.set_index("guid")
+    listed = [g for guids in waves.values() for g in guids]
+    assert len(listed) == len(set(listed))
+    for wave, guids in waves.items():
+        assert guids
+        for g in guids:
+            assert table.loc[g, "verdict"] in ("ready", "conditional")
+            assert int(table.loc[g, "wave"]) == wave
+    buildable = table[table["verdict"].isin(["ready", "conditional"])]
+    assert set(listed) == set(buildable.index)
+    assert sorted(waves) == sorted(int(w) for w in buildable["wave"].unique())
+    assert re.search(r"^# \d+ items \(\d+ important\); expected \d+ min at parallelism 2 ", text, re.M)
+    assert 'rsconnect content build run --parallelism "$PARALLELISM"' in text
+
+
+def test_custom_images_name_the_versions_and_the_os_packages(demo):
+    table = demo["analysis"].readiness
+    blocked = table[table["reasons"].fillna("").str.contains("no-image")]
+    rows = demo["analysis"].extra_tables["system-requirements.csv"]
+    base = set((REPO / "connect_analysis/data/images/deps_ubuntu-24.04_packages.txt").read_text().split())
+    plan = json.loads((demo["dir"] / "plan.json").read_text())
+    served = [g for c in plan["custom_images"] for g in c["guids"]]
+    assert len(served) == len(set(served)) == len(blocked) >= 10
+    with_packages = 0
+    for custom in plan["custom_images"]:
+        text = (demo["dir"] / custom["directory"] / "Containerfile").read_text()
+        assert text.startswith("# Serves ")
+        for g in custom["guids"]:
+            item = blocked.set_index("guid").loc[g]
+            for col, label in (("r_version", "R"), ("py_version", "Python"), ("quarto_version", "Quarto")):
+                if isinstance(item[col], str):
+                    assert f"{label} {item[col]}" in text.splitlines()[0]
+            assert g in text
+        need = rows[rows["content_guid"].isin(custom["guids"]) & (rows["os"] == "ubuntu-24.04")
+                    & (rows["status"] == "resolved")]["os_package"].dropna()
+        expected = sorted(set(need) - base)
+        installed = re.findall(r"^      (\S+) \\$", text, re.M)
+        assert installed == expected
+        with_packages += bool(expected)
+        for lang, arg in (("r", "R_VERSION"), ("python", "PYTHON_VERSION"), ("quarto", "QUARTO_VERSION")):
+            if lang in custom["installs"]:
+                assert f"ARG {arg}={custom['installs'][lang]}" in text
+        env = yaml.safe_load((demo["dir"] / custom["directory"] / "environment.yaml").read_text())
+        assert env == [custom["environment"]]
+        assert {lang: [i["version"] for i in env[0][lang]["installations"]] for lang in custom["needs"]} == {
+            lang: [custom["reused"].get(lang) or custom["installs"][lang]] for lang in custom["needs"]}
+    assert with_packages >= 1  # the demo's blocked items do need OS packages
+
+
+def test_caches_sh_dry_runs_then_commented_deletions(demo):
+    text = (demo["dir"] / "caches.sh").read_text()
+    caches = demo["snapshot"].runtime_caches
+    dry = [line for line in text.splitlines() if line.endswith("--dry-run")]
+    commented = [line for line in text.splitlines() if line.startswith("# rsconnect system caches delete")]
+    assert len(dry) == len(commented) == len(caches) > 0
+    assert [d.removesuffix(" --dry-run") for d in dry] == [c.removeprefix("# ") for c in commented]
+    words = shlex.split(dry[0])
+    assert words[:4] == ["rsconnect", "system", "caches", "delete"]
+    assert {"--language", "--version", "--image-name", "--dry-run"} <= set(words)
+
+
+def test_shell_files_pass_bash_n_and_shellcheck_and_hold_no_key(demo):
+    _check_shell(demo["dir"])
+    for path in demo["dir"].rglob("*"):
+        if path.is_file():
+            assert CANARY_KEY not in path.read_text()
+
+
+def test_plan_json_is_the_whole_plan(demo):
+    plan = json.loads((demo["dir"] / "plan.json").read_text())
+    assert plan["format"] == FORMAT == 1
+    table = demo["analysis"].readiness
+    assert [i["guid"] for i in plan["items"]] == list(table["guid"])
+    assert {i["verdict"] for i in plan["items"]} <= {"ready", "conditional", "blocked", "unknown", "nothing-to-move"}
+    waves = _rebuild_waves((demo["dir"] / "rebuild.sh").read_text())
+    assert {w["wave"]: w["guids"] for w in plan["waves"]} == waves
+    assert plan["environments"] == yaml.safe_load((demo["dir"] / "values.yaml").read_text())["executionEnvironments"]
+    assert plan["target"]["version"] == "2026.06.0" and plan["target"]["source"] == "old server"
+    assert plan["preflight"]["nodeport_check"] is False and "ClusterIP" in plan["preflight"]["nodeport_skipped"]
+    assert set(plan["files"]) == {str(p.relative_to(demo["dir"])) for p in demo["dir"].rglob("*") if p.is_file()}
+
+
+def _check_shell(plan_dir: Path) -> None:
+    shellcheck = shutil.which("shellcheck")
+    assert shellcheck, "shellcheck is missing: apt-get install -y shellcheck (.ci/system-deps does)"
+    for name in SHELL_FILES:
+        path = plan_dir / name
+        done = subprocess.run(["bash", "-n", str(path)], capture_output=True, text=True)
+        assert done.returncode == 0, (name, done.stderr)
+        done = subprocess.run([shellcheck, "--shell=bash", str(path)], capture_output=True, text=True)
+        assert done.returncode == 0, (name, done.stdout)
+        assert os.access(path, os.X_OK)
