@@ -91,7 +91,13 @@ def preflight(postgres, storage, storage_required_bytes, nodes, service_type, po
 
     Exit 0 only when every check passes; 1 otherwise.
     """
-    from .preflight import format_results, parse_port_range, results_to_json, run_preflight, skipped_checks
+    from .preflight import (
+        format_results,
+        parse_port_range,
+        results_to_json,
+        run_preflight,
+        skipped_checks,
+    )
 
     results = run_preflight(postgres=postgres, storage=storage, nodes=nodes.split(","),
                             port_range=parse_port_range(port_range), server=server,

@@ -14,13 +14,12 @@ import sys
 from importlib import resources
 from pathlib import Path
 
-import pandas as pd
 import pytest
 import yaml
 
 from connect_analysis.analysis import analyze, load_for_analysis
 from connect_analysis.demo import make_demo_snapshot
-from connect_analysis.plan import FORMAT, build_plan, write_plan
+from connect_analysis.plan import FORMAT
 from connect_analysis.plan.values import storage_quantity
 
 CANARY_KEY = "canary-key-plan-7d1e0f3a"
