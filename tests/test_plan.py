@@ -19,7 +19,7 @@ import yaml
 
 from connect_analysis.analysis import analyze, load_for_analysis
 from connect_analysis.demo import make_demo_snapshot
-from connect_analysis.plan import FORMAT
+from connect_analysis.plan import FORMAT, write_plan
 from connect_analysis.plan.values import storage_quantity
 
 CANARY_KEY = "canary-key-plan-7d1e0f3a"
@@ -242,3 +242,112 @@ def _check_shell(plan_dir: Path) -> None:
         done = subprocess.run([shellcheck, "--shell=bash", str(path)], capture_output=True, text=True)
         assert done.returncode == 0, (name, done.stdout)
         assert os.access(path, os.X_OK)
+
+
+# Server text that must stay one quoted value in every file: quotes, $(), backticks, spaces,
+# a newline, and shell and Containerfile syntax after it.
+EVIL = "x' \"$(touch PWNED)\" `touch PWNED` ; touch PWNED\nRUN touch PWNED"
+EVIL_GUID = "0000aaaa-' $(touch PWNED) \"\n-g injected"
+EVIL_IMAGE = "registry.example/img:\"q' $(touch PWNED)\nFROM evil"
+EVIL_R = "4.3.2' $(touch PWNED) \""          # an environment's R version (numeric prefix 4.3.2)
+EVIL_CACHE = "3.6.3\n rsconnect system caches delete --language R --version 9"
+
+
+def _hostile_snapshot():
+    from analysis_fixtures import SERVER, small_snapshot
+
+    def c(guid, r=None, title="plain", **kw):
+        return {"guid": guid, "id": guid, "name": "n", "title": title, "app_mode": "shiny", "bundle_id": "1",
+                "r_version": r, "py_version": None, "quarto_version": None, "owner_username": "o",
+                "content_url": f"{SERVER}/content/x/", "run_as_current_user": False,
+                "last_deployed_time": "2024-01-01T00:00:00Z"} | kw
+    content = [c(EVIL_GUID, "4.3.1", EVIL), c("g2", "4.3.1"), c("g3", "4.3.0", "another"),
+               c("g4", "3.5.3", EVIL), c("g5", "3.5.3$(touch PWNED)", EVIL)]
+    return small_snapshot(
+        content=content, visits=[], shiny_sessions=[], content_tags=[], vanities=[],
+        content_storage=[], bundles=[],
+        environments=[{"guid": "e1", "id": "1", "title": EVIL, "name": EVIL_IMAGE,
+                       "cluster_name": "Kubernetes", "environment_type": "Kubernetes", "matching": "any"}],
+        environment_runtimes=[{"environment_guid": "e1", "language": "r", "version": EVIL_R,
+                               "path": "/opt/R/4.3.2 x'$(touch PWNED)/bin/R"}],
+        runtime_caches=[{"language": "r", "version": EVIL_CACHE, "image_name": "Local"},
+                        {"language": "python", "version": "3.11.6", "image_name": EVIL_IMAGE}],
+        packages=[])
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    root = tmp_path_factory.mktemp("hostile-plan")
+    snap = _hostile_snapshot()
+    result = analyze(snap, images="server", target_version="2026.06.0")
+    return {"dir": write_plan(result, root / "out", snapshot=snap), "analysis": result, "root": root}
+
+
+def _run_with_recorder(script: Path, tmp: Path, *args) -> list[list[str]]:
+    """Run script under bash with `rsconnect` a recorder of its arguments; [argv, ...]."""
+    bin_dir = tmp / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    log = tmp / "rsconnect.log"
+    recorder = bin_dir / "rsconnect"
+    recorder.write_text(f"#!{sys.executable}\nimport json, sys\n"
+                        f"open({str(log)!r}, 'a').write(json.dumps(sys.argv[1:]) + '\\n')\n")
+    recorder.chmod(0o755)
+    log.write_text("")
+    env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "CONNECT_SERVER": "http://new.example",
+           "CONNECT_API_KEY": CANARY_KEY, "HOME": str(tmp)}
+    done = subprocess.run(["bash", str(script), *args], cwd=tmp, env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert not (tmp / "PWNED").exists()
+    return [json.loads(line) for line in log.read_text().splitlines()]
+
+
+def test_hostile_values_parse_back_exactly(hostile):
+    values = yaml.safe_load((hostile["dir"] / "values.yaml").read_text())
+    (env,) = values["executionEnvironments"]
+    assert env["name"] == EVIL_IMAGE
+    assert env["r"]["installations"] == [{"version": EVIL_R, "path": "/opt/R/4.3.2 x'$(touch PWNED)/bin/R"}]
+    read = yaml.safe_load(_chart_configmap(values)["environments.yaml"])
+    assert read[0]["r"]["installations"][0]["version"] == EVIL_R
+    (body,) = json.loads((hostile["dir"] / "environments.json").read_text())
+    assert body["name"] == EVIL_IMAGE and body["r"] == env["r"]
+
+
+def test_hostile_shell_files_pass_shellcheck_and_keep_each_value_one_word(hostile, tmp_path):
+    _check_shell(hostile["dir"])
+    calls = _run_with_recorder(hostile["dir"] / "environments.sh", tmp_path)
+    assert calls == [["environment", "add", EVIL_IMAGE, "--title", "R " + EVIL_R,
+                      "--description", "connect-analysis plan: serves 3 content items", "--matching", "any",
+                      "--r", f"{EVIL_R}=/opt/R/4.3.2 x'$(touch PWNED)/bin/R"]]
+    waves = [str(w["wave"]) for w in json.loads((hostile["dir"] / "plan.json").read_text())["waves"]]
+    calls = _run_with_recorder(hostile["dir"] / "rebuild.sh", tmp_path, *waves)
+    added = [argv[i + 1] for argv in calls if argv[:3] == ["content", "build", "add"]
+             for i, a in enumerate(argv) if a == "-g"]
+    assert sorted(added) == sorted([EVIL_GUID, "g2", "g3"])
+    assert calls.count(["content", "build", "run", "--parallelism", "2"]) == len(waves)
+    calls = _run_with_recorder(hostile["dir"] / "caches.sh", tmp_path)
+    assert calls == [  # dry runs only: the deletions are commented out
+        ["system", "caches", "delete", "--language", "Python", "--version", "3.11.6",
+         "--image-name", EVIL_IMAGE, "--dry-run"],
+        ["system", "caches", "delete", "--language", "R", "--version", EVIL_CACHE,
+         "--image-name", "Local", "--dry-run"]]
+    for path in hostile["dir"].rglob("*"):
+        if path.is_file():
+            assert CANARY_KEY not in path.read_text()
+
+
+def test_hostile_text_stays_in_containerfile_comments(hostile):
+    plan = json.loads((hostile["dir"] / "plan.json").read_text())
+    (custom,) = plan["custom_images"]  # g5's version is not a plain number: no Containerfile
+    assert custom["guids"] == ["g4"] and custom["installs"] == {"r": "3.5.3"}
+    lines = (hostile["dir"] / custom["directory"] / "Containerfile").read_text().splitlines()
+    continued = False
+    for line in lines:
+        if "PWNED" in line:
+            assert line.startswith("#") and not continued
+        assert continued or line.startswith(("#", "FROM ", "USER ", "SHELL ", "ARG ", "RUN ")), line
+        continued = line.endswith("\\")
+    assert "FROM evil" not in "\n".join(lines)
+    assert lines[lines.index(next(x for x in lines if x.startswith("FROM ")))].startswith(
+        "FROM ghcr.io/posit-dev/connect-content:")
+    assert "ARG R_VERSION=3.5.3" in lines

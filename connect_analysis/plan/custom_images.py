@@ -143,7 +143,7 @@ def containerfile(img: CustomImage) -> str:
     out = [f"# Serves {len(img.guids)} items that no image in the table runs: {served}.",
            "# Made by `connect-analysis plan`; build, push to your registry, then add environment.yaml",
            "# to executionEnvironments (or run the rsconnect line in it) with the image name you pushed."]
-    out += [f"#   {g}  {comment(t)}" for g, t in zip(img.guids, img.titles, strict=True)]
+    out += [f"#   {comment(g)}  {comment(t)}" for g, t in zip(img.guids, img.titles, strict=True)]
     out += [f"FROM {img.base}", "USER root", "SHELL [\"/bin/bash\", \"-eo\", \"pipefail\", \"-c\"]"]
     if "r" in img.installs:
         out += ["# R from Posit's builds (versions: https://cdn.posit.co/r/versions.json)",

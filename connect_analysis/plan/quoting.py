@@ -13,10 +13,11 @@ _UNSAFE_IN_COMMENT = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]")
 
 
 def sh(value) -> str:
-    """value as one bash word on one line: single quotes when it needs any, and bash's $'...'
-    with escapes when it holds control characters (a newline must not end a commented line)."""
+    """value as one bash word on one line: single quotes when it needs any; bash's $'...' with
+    escapes when it holds control characters (a newline must not end a commented line), or $ or
+    a backtick (the same meaning, without shellcheck's SC2016 "won't expand" note)."""
     text = str(value)
-    if not _UNSAFE_IN_COMMENT.search(text):
+    if not _UNSAFE_IN_COMMENT.search(text) and "$" not in text and "`" not in text:
         return shlex.quote(text)
     return "$'" + "".join(_ansi_c(ch) for ch in text) + "'"
 

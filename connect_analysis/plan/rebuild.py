@@ -74,7 +74,7 @@ def _wave_function(wave: int, items: pd.DataFrame, estimate: dict | None, parall
     if unknown:
         out.append(f"# {unknown} unknown items of this wave are left out: resolve them first (plan.json)")
     for r in items.itertuples(index=False):
-        out.append(f"#   {r.guid}  {comment(r.title if isinstance(r.title, str) else '')}")
+        out.append(f"#   {comment(r.guid)}  {comment(r.title if isinstance(r.title, str) else '')}")
     out.append(f"wave_{wave}() {{")
     guids = list(items["guid"])
     for start in range(0, len(guids), BATCH):
