@@ -14,12 +14,13 @@ import sys
 from importlib import resources
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
 from connect_analysis.analysis import analyze, load_for_analysis
 from connect_analysis.demo import make_demo_snapshot
-from connect_analysis.plan import FORMAT, write_plan
+from connect_analysis.plan import FORMAT, build_plan, write_plan
 from connect_analysis.plan.values import storage_quantity
 
 CANARY_KEY = "canary-key-plan-7d1e0f3a"
@@ -351,3 +352,106 @@ def test_hostile_text_stays_in_containerfile_comments(hostile):
     assert lines[lines.index(next(x for x in lines if x.startswith("FROM ")))].startswith(
         "FROM ghcr.io/posit-dev/connect-content:")
     assert "ARG R_VERSION=3.5.3" in lines
+
+
+@pytest.mark.parametrize("target, environments, kubernetes, nameservice, codes", [
+    ("2025.09.0", False, False, False, ["no-nameservice", "no-declarative-environments",
+                                        "launcher-backend", "no-shared-storage-subpath"]),
+    ("2026.01.0", False, False, True, ["no-declarative-environments", "nameservice-needed",
+                                       "launcher-backend", "no-shared-storage-subpath"]),
+    ("2026.03.0", True, False, True, ["nameservice-needed", "launcher-backend", "no-shared-storage-subpath"]),
+    ("2026.04.0", True, True, True, ["nameservice-needed", "no-shared-storage-subpath"]),
+    ("2026.08.0", True, True, True, ["nameservice-needed"]),
+])
+def test_target_version_decides_what_values_yaml_holds(demo, target, environments, kubernetes, nameservice, codes):
+    result = analyze(demo["snapshot"], target_version=target)
+    plan = build_plan(result, snapshot=demo["snapshot"])
+    values = yaml.safe_load(plan.files["values.yaml"])
+    assert bool(values["executionEnvironments"]) is environments
+    assert values["backends"]["kubernetes"]["enabled"] is kubernetes
+    assert values["launcher"]["enabled"] is (not kubernetes)
+    assert ("nameservice" in values) is nameservice
+    assert [f["code"] for f in plan.document["findings"]] == codes
+    assert plan.document["target"] == {"version": target, "source": "analysis", "features": {
+        "nameservice": {"available": target >= "2026.01.0", "since": "2026.01.0"},
+        "execution_environments": {"available": environments, "since": "2026.03.0"},
+        "kubernetes_backend": {"available": kubernetes, "since": "2026.04.0"},
+        "shared_storage_subpath": {"available": target >= "2026.08.0", "since": "2026.08.0"}}}
+    # the environments are still given for the API and rsconnect whatever the target
+    assert len(json.loads(plan.files["environments.json"])) == len(set(result.readiness["image"].dropna()))
+    assert ("# subPath:" in plan.files["values.yaml"]) is (target >= "2026.08.0")
+
+
+def test_a_target_other_than_the_analysed_one_is_refused(demo):
+    from connect_analysis.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="judged readiness for Connect 2026.06.0, not 2026.08.0"):
+        build_plan(demo["analysis"], target_version="2026.08.0")
+
+
+def test_images_file_paths_replace_posits_layout(demo, tmp_path):
+    images = tmp_path / "images.yaml"
+    images.write_text("""
+images:
+  - name: registry.example/all:1
+    r: ["4.3.3", "4.4.3", "4.5.2", "4.1.3", "4.2.2", "3.6.3", "4.0.5"]
+    python: ["3.8.19", "3.9.19", "3.10.11", "3.11.3", "3.12.12", "3.13.12"]
+    paths:
+      r: {"4.4.3": /usr/lib/R/bin/R}
+      python: {"3.12.12": /usr/local/bin/python3}
+""")
+    result = analyze(demo["snapshot"], images=str(images))
+    (entry,) = yaml.safe_load(build_plan(result).files["values.yaml"])["executionEnvironments"]
+    paths = {i["version"]: i["path"] for lang in ("r", "python") for i in entry[lang]["installations"]}
+    assert paths["4.4.3"] == "/usr/lib/R/bin/R" and paths["3.12.12"] == "/usr/local/bin/python3"
+    assert paths["4.3.3"] == "/opt/R/4.3.3/bin/R" and paths["3.11.3"] == "/opt/python/3.11.3/bin/python"
+    assert "quarto" not in entry
+
+
+@pytest.mark.parametrize("paths, message", [
+    ("[1]", "`paths` must map r, python or quarto"),
+    ("{nodejs: {}}", "`paths` must map r, python or quarto"),
+    ('{r: {"4.3.3": relative/R}}', "`paths.r` must map versions to absolute paths"),
+    ('{r: {"4.9.9": /opt/R/4.9.9/bin/R}}', "names versions the image does not list: 4.9.9"),
+])
+def test_bad_image_paths_are_one_clear_error(tmp_path, paths, message):
+    from connect_analysis.analysis.images import load_images
+    from connect_analysis.errors import AnalysisError
+
+    images = tmp_path / "images.yaml"
+    images.write_text(f'images:\n  - name: x\n    r: ["4.3.3"]\n    paths: {paths}\n')
+    with pytest.raises(AnalysisError, match=re.escape(message)):
+        load_images(str(images), pd.DataFrame(), pd.DataFrame())
+
+
+def test_plan_cli_bad_input_is_one_line(demo, tmp_path):
+    done = subprocess.run([sys.executable, "-m", "connect_analysis.cli", "plan", str(tmp_path / "none"),
+                           "--out", str(tmp_path / "o")], capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert done.returncode == 1 and len(done.stderr.strip().splitlines()) == 1
+    assert done.stderr.startswith("error: ") and "Traceback" not in done.stderr
+    done = subprocess.run([sys.executable, "-m", "connect_analysis.cli", "plan", str(demo["dir"].parents[1] / "snapshot"),
+                           "--out", str(tmp_path / "o"), "--target-version", "2026.6"],
+                          capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert done.returncode == 1 and done.stderr.startswith("error: ") and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_nodeport_check_only_when_asked(demo, tmp_path):
+    plain = build_plan(demo["analysis"]).files["preflight.sh"]
+    asked = build_plan(demo["analysis"], service_type="NodePort").files["preflight.sh"]
+    flag = build_plan(demo["analysis"], check_nodeports=True).files["preflight.sh"]
+    assert "--nodes" not in plain and "ClusterIP by default" in plain
+    assert asked == flag and 'connect-analysis preflight --service-type NodePort --nodes "$NODES"' in asked
+    assert "nc -vz" in plain and '"$NFS_HOST" "$NFS_PORT"' in plain and '"$PG_HOST" "$PG_PORT"' in plain
+    path = tmp_path / "preflight.sh"
+    path.write_text(asked)
+    assert subprocess.run(["shellcheck", str(path)]).returncode == 0
+
+
+def test_write_plan_replaces_a_previous_plan_whole(demo, tmp_path):
+    out = tmp_path / "report"
+    first = write_plan(demo["analysis"], out, snapshot=demo["snapshot"])
+    (first / "stale.txt").write_text("old")
+    again = write_plan(demo["analysis"], out, snapshot=demo["snapshot"])
+    assert again == first == out / "plan" and not (again / "stale.txt").exists()
+    assert sorted(p.name for p in out.iterdir()) == ["plan"]
+    assert (again / "values.yaml").read_text() == (demo["dir"] / "values.yaml").read_text()
