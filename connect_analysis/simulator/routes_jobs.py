@@ -45,8 +45,15 @@ def content_jobs(req: Request, guid: str):
     if c["bundle_id"] is not None and c["app_mode"] in RUN_TAGS:
         jobs.append(_running(st.ds.seed, c))
     now = ts(st.ds.now)
-    jobs = [j for j in jobs if j["start_time"] <= now]
+    jobs = [_as_of(j, now) for j in jobs if j["start_time"] <= now]
     return sorted(jobs, key=lambda j: (j["start_time"], j["key"]), reverse=True)
+
+
+def _as_of(job: dict, now: str) -> dict:
+    """The job as the server shows it at `now`: still running when it ends later."""
+    if job["end_time"] is None or job["end_time"] <= now:
+        return job
+    return {**job, "end_time": None, "exit_code": None, "status": 0, "last_heartbeat_time": now}
 
 
 def _bundle_jobs(seed: int, c: dict, b: dict) -> list[dict]:
