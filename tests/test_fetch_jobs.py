@@ -129,3 +129,25 @@ def test_analysis_without_jobs_says_every_time_is_assumed(dataset, tmp_path):
     assert new["rebuild"]["per_item_minutes_by_runtime"]["r"]["source"] == "measured (runtime median)"
     assert "already-failing" not in ";".join(r["reasons"] for r in old["rows"])
     assert "already-failing" in ";".join(r["reasons"] for r in new["rows"])
+
+
+def test_readiness_invariants_on_the_fetched_demo(dataset, tmp_path):
+    from connect_analysis.analysis import analyze_snapshot
+
+    with start_simulator(dataset=dataset, api_key=KEY) as sim:
+        _fetch(sim, tmp_path / "snap")
+    r = analyze_snapshot(tmp_path / "snap", tmp_path / "out")
+    t, s = r.readiness, r.summary["readiness"]
+    csv = pd.read_csv(tmp_path / "out" / "readiness.csv", dtype=str, keep_default_na=False)
+    assert sorted(csv["guid"]) == sorted(dataset.content["guid"])  # one row per content item
+    in_waves = [g for w in s["waves"] for g in w["guids"]]
+    eligible = t.loc[t["verdict"].isin(["ready", "conditional", "unknown"]), "guid"]
+    assert sorted(in_waves) == sorted(eligible)  # each exactly once
+    assert t.loc[t["verdict"].isin(["blocked", "nothing-to-move"]), "wave"].isna().all()
+    assert set(t["image"].dropna()) <= set(s["recommended_images"])
+    assert set(s["recommended_images"]) == set(r.summary["images"]["minimal_set"])
+    assert s["counts"]["blocked"] > 0 and s["counts"]["ready"] > 0 and s["counts"]["nothing-to-move"] > 0
+    never = dataset.content["bundle_id"].isna().sum()
+    assert s["counts"]["nothing-to-move"] == never
+    ready = t.loc[t["verdict"] == "ready", "reasons"]
+    assert all(set(x.split(";")) <= {"", "already-failing"} for x in ready)  # info codes only
