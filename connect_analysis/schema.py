@@ -121,7 +121,7 @@ TABLES: dict[str, dict[str, str]] = {
     },
     "runtime_caches": {"language": STR, "version": STR, "image_name": STR},
     "packages": {"content_guid": STR, "language": STR, "name": STR, "version": STR},
-    "jobs": {  # build and restore jobs (GET /v1/content/{guid}/jobs), tags in api/jobs.py
+    "jobs": {  # build and restore jobs (GET /v1/content/{guid}/jobs): tag in BUILD_JOB_TAGS
         "content_guid": STR,
         "key": STR,
         "bundle_id": STR,
@@ -137,6 +137,10 @@ TABLES: dict[str, dict[str, str]] = {
         "run_as": STR,
     },
 }
+
+
+# The job tags the jobs table keeps: package restores and renders, what a rebuild repeats.
+BUILD_JOB_TAGS = ("packrat_restore", "python_restore", "build_report", "build_site", "build_jupyter")
 
 
 def empty(table: str) -> pd.DataFrame:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .. import schema
 from .downtime import REBUILD_MINUTES, rebuild_kind
 from .summary import iso
 
-REBUILD_TAGS = ("packrat_restore", "python_restore", "build_report", "build_site", "build_jupyter")
+REBUILD_TAGS = schema.BUILD_JOB_TAGS
 ITEM, RUNTIME_MEDIAN, ASSUMED = "measured (item)", "measured (runtime median)", "assumed"
 REBUILD_COLUMNS = ["guid", "runtime", "rebuild_minutes", "rebuild_source"]
 

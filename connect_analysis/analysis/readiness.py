@@ -176,11 +176,11 @@ def readiness(content: pd.DataFrame, content_images: pd.DataFrame, minimal_set: 
     options = options or ReadinessOptions()
     failing = failing or {}
     important = set(important_guids)
-    per = content_images.set_index("guid")
+    per = {r["guid"]: r for r in content_images[["guid", "status", "assigned_image", "events"]].to_dict("records")}
     rows = []
     is_deployed = deployed(content).to_numpy()
     for i, c in enumerate(content.to_dict("records")):
-        ci = per.loc[c["guid"]] if c["guid"] in per.index else None
+        ci = per.get(c["guid"])
         found = _codes(c, bool(is_deployed[i]), ci, failing, options)
         image = _image(found, ci, minimal_set)
         rows.append({
