@@ -455,3 +455,17 @@ def test_write_plan_replaces_a_previous_plan_whole(demo, tmp_path):
     assert again == first == out / "plan" and not (again / "stale.txt").exists()
     assert sorted(p.name for p in out.iterdir()) == ["plan"]
     assert (again / "values.yaml").read_text() == (demo["dir"] / "values.yaml").read_text()
+
+
+def test_the_guide_walks_through_every_file_and_option(demo):
+    from connect_analysis.cli import main
+
+    guide = (REPO / "docs/guides/plan-to-cluster.qmd").read_text()
+    assert 'title: "From plan to cluster"' in guide
+    files = {p.name for p in demo["dir"].rglob("*") if p.is_file()}
+    for name in files:
+        assert f"`{name}`" in guide, name
+    for option in main.commands["plan"].params:
+        for flag in option.opts:
+            if flag.startswith("--"):
+                assert flag in guide, flag
