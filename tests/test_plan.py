@@ -469,3 +469,45 @@ def test_the_guide_walks_through_every_file_and_option(demo):
         for flag in option.opts:
             if flag.startswith("--"):
                 assert flag in guide, flag
+
+
+CHART_VALUES = REPO / "tests/fixtures/helm-rstudio-connect/values.yaml"
+
+
+def _key_paths(d: dict, prefix=()) -> set[tuple]:
+    out = set()
+    for k, v in d.items():
+        out.add(prefix + (k,))
+        if isinstance(v, dict):
+            out |= _key_paths(v, prefix + (k,))
+    return out
+
+
+def _chart_environment_example() -> dict:
+    """The entry the chart's values.yaml documents in the comment under executionEnvironments."""
+    lines = CHART_VALUES.read_text().splitlines()
+    start = lines.index("executionEnvironments: []") + 1
+    block = []
+    for line in lines[start:]:
+        if not line.startswith("# "):
+            break
+        block.append(line[2:])
+    (entry,) = yaml.safe_load("\n".join(block))
+    return entry
+
+
+@pytest.mark.parametrize("target", ["2025.09.0", "2026.06.0", "2026.08.0"])
+def test_values_yaml_uses_only_keys_the_chart_documents(demo, target):
+    chart = yaml.safe_load(CHART_VALUES.read_text())
+    values = yaml.safe_load(build_plan(analyze(demo["snapshot"], target_version=target)).files["values.yaml"])
+    ours = {p for p in _key_paths(values) if p[0] not in ("config", "executionEnvironments")}
+    assert ours <= _key_paths(chart)  # config is the free-form gcfg map
+    assert isinstance(chart["executionEnvironments"], list)
+    example = _chart_environment_example()
+    for entry in values["executionEnvironments"]:
+        assert set(entry) <= set(example)
+        for lang in ("r", "python", "quarto"):
+            if lang in entry:
+                assert set(entry[lang]) == set(example[lang]) == {"installations"}
+                for inst in entry[lang]["installations"]:
+                    assert set(inst) == set(example[lang]["installations"][0]) == {"version", "path"}
