@@ -511,3 +511,25 @@ def test_values_yaml_uses_only_keys_the_chart_documents(demo, target):
                 assert set(entry[lang]) == set(example[lang]) == {"installations"}
                 for inst in entry[lang]["installations"]:
                     assert set(inst) == set(example[lang]["installations"][0]) == {"version", "path"}
+
+
+def test_a_server_with_nothing_to_rebuild_still_gives_valid_files(tmp_path):
+    from analysis_fixtures import small_snapshot
+
+    snap = small_snapshot(content=[{"guid": "old", "id": "1", "name": "n", "title": "t", "app_mode": "shiny",
+                                    "bundle_id": "1", "r_version": "3.1.0", "run_as_current_user": False}],
+                          visits=[], shiny_sessions=[], content_tags=[], vanities=[], bundles=[],
+                          content_storage=[])
+    plan_dir = write_plan(analyze(snap, target_version="2026.06.0"), tmp_path)
+    _check_shell(plan_dir)
+    assert yaml.safe_load((plan_dir / "values.yaml").read_text())["executionEnvironments"] == []
+    assert json.loads((plan_dir / "environments.json").read_text()) == []
+    assert _rebuild_waves((plan_dir / "rebuild.sh").read_text()) == {}
+    assert "The snapshot lists no runtime caches (no snapshot was given to the plan)" in (
+        plan_dir / "caches.sh").read_text()
+    done = subprocess.run(["bash", str(plan_dir / "rebuild.sh")], capture_output=True, text=True,
+                          env={"PATH": os.environ["PATH"], "CONNECT_SERVER": "x", "CONNECT_API_KEY": "y"})
+    assert done.returncode == 2 and "waves: none" in done.stderr
+    plan = json.loads((plan_dir / "plan.json").read_text())
+    assert [i["verdict"] for i in plan["items"]] == ["blocked"] and plan["waves"] == []
+    assert [c["needs"] for c in plan["custom_images"]] == [{"r": "3.1.0"}]
