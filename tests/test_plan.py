@@ -222,6 +222,8 @@ def test_shell_files_pass_bash_n_and_shellcheck_and_hold_no_key(demo):
 def test_plan_json_is_the_whole_plan(demo):
     plan = json.loads((demo["dir"] / "plan.json").read_text())
     assert plan["format"] == FORMAT == 1
+    assert {i["name"] for i in plan["images"]} <= set(plan["recommended_images"])
+    assert sum(i["items"] for i in plan["images"]) == int(demo["analysis"].readiness["image"].notna().sum())
     table = demo["analysis"].readiness
     assert [i["guid"] for i in plan["items"]] == list(table["guid"])
     assert {i["verdict"] for i in plan["items"]} <= {"ready", "conditional", "blocked", "unknown", "nothing-to-move"}

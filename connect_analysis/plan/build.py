@@ -141,6 +141,7 @@ def _document(result, table, target, found, entries, estimates, customs, cache_l
                     "requests_storage": values.storage_quantity(storage["recommended_bytes"]),
                     "current_use_bytes": int(storage["current_use_bytes"]),
                     "current_use_source": storage.get("current_use_source")},
+        "recommended_images": list(summary["images"]["minimal_set"]),
         "images": [{"name": e["name"], "items": int((table["image"] == e["name"]).sum())} for e in entries],
         "environments": entries,
         "waves": waves,

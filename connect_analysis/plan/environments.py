@@ -33,7 +33,8 @@ def runtime_label(image: dict) -> str:
 
 
 def environment_entry(image: dict, item_count: int) -> dict:
-    """One `executionEnvironments` entry (the chart's shape) for image."""
+    """One `executionEnvironments` entry (the chart's shape) for image. matching is the image
+    table's (any unless the images file or the server's environment says exact or none)."""
     entry = {
         "name": image["name"],
         "title": runtime_label(image),

@@ -27,7 +27,8 @@ def values_yaml(entries: list[dict], storage: dict, target, run_as_current_user:
     """The values.yaml text. storage: the analysis's storage block (recommended_bytes,
     current_use_bytes, current_use_source); target: gating.Target."""
     lines = [f"# {comment(h, 200)}" for h in header]
-    lines += ["# Values marked TODO are what the kit cannot know: replace them before `helm install`.", ""]
+    lines += ["# Values marked TODO are what the kit cannot know: replace them before `helm install`.",
+              "# Not here, and needed: the licence (license.file.secret or license.key), ingress, replicas.", ""]
     lines += _shared_storage(storage, target)
     lines += _backend(target)
     if run_as_current_user:
@@ -76,7 +77,8 @@ def _nameservice(target, count: int) -> list[str]:
             "  enabled: true",
             "  # TODO: a Secret with libnss_connect.conf, made from a service token with the",
             "  # nameservice:read scope; needs an SSO provider (OAuth2, SAML or LDAP), not PAM",
-            '  secretName: "<nameservice-secret>"', ""]
+            '  secretName: "<nameservice-secret>"',
+            "# and in config: Applications.RunAsCurrentUser: true, with that SSO provider", ""]
 
 
 def _config() -> list[str]:
