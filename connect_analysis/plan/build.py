@@ -114,6 +114,8 @@ def custom_environment_yaml(img) -> str:
     lines = ["# The execution environment that serves this image's items: add it under",
              "# executionEnvironments in values.yaml, with the name of the image you pushed."]
     lines += values.environment_lines([img.environment], indent="")
+    lines += ["", "# Or, for Connect older than 2026.03.0 (CONNECT_SERVER and CONNECT_API_KEY set):"]
+    lines += ["# " + line for line in environments.rsconnect_add(img.environment)]
     return "\n".join(lines) + "\n"
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 from ..analysis.runtimes import LANGUAGES, VERSION_COLUMN
 from ..analysis.versions import best_match
 from .environments import LABEL, environment_entry
-from .quoting import comment
+from .quoting import comment, count
 
 DEFAULT_BASE = "ghcr.io/posit-dev/connect-content:R4.5.2-python3.14.3-ubuntu-24.04"
 PLAIN_VERSION = re.compile(r"\d+(\.\d+){0,3}")
@@ -131,7 +131,7 @@ def _environment(img: CustomImage) -> dict:
     versions = {lg: [img.reused.get(lg) or img.installs[lg]] for lg in img.needs}
     image = {"name": f"{IMAGE_PLACEHOLDER}:{img.directory}", "matching": "any", **versions}
     entry = environment_entry(image, len(img.guids))
-    entry["description"] = f"connect-analysis plan: custom image for {len(img.guids)} items no image serves"
+    entry["description"] = f"connect-analysis plan: custom image for {count(len(img.guids), 'item')} no image serves"
     return entry
 
 
@@ -140,7 +140,7 @@ def containerfile(img: CustomImage) -> str:
     code = img.os_id.removeprefix("ubuntu-").replace(".", "")
     served = ", ".join(f"{LABEL[lg]} {v}" + (f" (the base image's {img.reused[lg]})" if lg in img.reused else "")
                        for lg, v in img.needs.items())
-    out = [f"# Serves {len(img.guids)} items that no image in the table runs: {served}.",
+    out = [f"# Serves {count(len(img.guids), 'item')} that no image in the table runs: {served}.",
            "# Made by `connect-analysis plan`; build, push to your registry, then add environment.yaml",
            "# to executionEnvironments (or run the rsconnect line in it) with the image name you pushed."]
     out += [f"#   {comment(g)}  {comment(t)}" for g, t in zip(img.guids, img.titles, strict=True)]

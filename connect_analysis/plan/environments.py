@@ -8,7 +8,7 @@ Installation paths follow Posit's image layout unless the images file gives path
 from __future__ import annotations
 
 from ..analysis.runtimes import LANGUAGES
-from .quoting import comment, sh
+from .quoting import comment, count, sh
 
 # Posit's image layout (posit-dev/images-connect goss tests; rstudio/content-base likewise).
 POSIT_LAYOUT = {
@@ -38,7 +38,7 @@ def environment_entry(image: dict, item_count: int) -> dict:
     entry = {
         "name": image["name"],
         "title": runtime_label(image),
-        "description": f"connect-analysis plan: serves {item_count} content items",
+        "description": f"connect-analysis plan: serves {count(item_count, 'content item')}",
         "matching": image.get("matching") or "any",
     }
     for lg in LANGUAGES:
@@ -67,6 +67,7 @@ def rsconnect_add(entry: dict) -> list[str]:
     for lg in LANGUAGES:
         for inst in entry.get(lg, {}).get("installations", []):
             lines.append(f"--{lg} {sh(inst['version'] + '=' + inst['path'])}")
+    lines = [lines[0]] + ["  " + line for line in lines[1:]]
     return [line + " \\" for line in lines[:-1]] + [lines[-1]]
 
 

@@ -41,3 +41,8 @@ def comment(value, limit: int = 120) -> str:
     limit characters."""
     text = _UNSAFE_IN_COMMENT.sub(" ", str(value))
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def count(n: int, word: str) -> str:
+    """'1 item', '3 items'."""
+    return f"{n} {word}" + ("" if n == 1 else "s")
