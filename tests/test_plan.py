@@ -8,24 +8,19 @@ import json
 import os
 import re
 import shlex
-import shutil
 import subprocess
 import sys
 from importlib import resources
-from pathlib import Path
 
-import pandas as pd
 import pytest
 import yaml
+from plan_checks import CANARY_KEY, REPO, chart_configmap, check_shell, rebuild_waves
 
 from connect_analysis.analysis import analyze, load_for_analysis
 from connect_analysis.demo import make_demo_snapshot
 from connect_analysis.plan import FORMAT, build_plan, write_plan
 from connect_analysis.plan.values import storage_quantity
 
-CANARY_KEY = "canary-key-plan-7d1e0f3a"
-REPO = Path(__file__).resolve().parents[1]
-SHELL_FILES = ("environments.sh", "rebuild.sh", "caches.sh", "preflight.sh")
 POSIT_LAYOUT = {"r": "/opt/R/{}/bin/R", "python": "/opt/python/{}/bin/python",
                 "quarto": "/opt/quarto/{}/bin/quarto"}
 # CreateEnvironmentInput in Posit's OpenAPI reference (additionalProperties: false)
@@ -104,19 +99,9 @@ def test_environments_json_carries_the_same_set(demo):
             assert body[lang] == entry[lang]
 
 
-def _chart_configmap(values: dict) -> dict:
-    """What the chart's execution-environments ConfigMap template does: fail on an entry
-    without name, then `toYaml .Values.executionEnvironments` under environments.yaml."""
-    entries = values.get("executionEnvironments") or []
-    for e in entries:
-        if not e.get("name"):
-            raise ValueError("executionEnvironments: each entry requires a name")
-    return {"environments.yaml": yaml.safe_dump(entries, sort_keys=True)}
-
-
 def test_the_chart_configmap_gives_connect_what_it_reads(demo):
     values = yaml.safe_load((demo["dir"] / "values.yaml").read_text())
-    data = _chart_configmap(values)
+    data = chart_configmap(values)
     read = yaml.safe_load(data["environments.yaml"])  # what Connect reads: a bare list
     assert isinstance(read, list) and len(read) == len(values["executionEnvironments"])
     for e in read:
@@ -126,31 +111,12 @@ def test_the_chart_configmap_gives_connect_what_it_reads(demo):
         assert all(isinstance(i["version"], str) and isinstance(i["path"], str) for i in installs)
     broken = {"executionEnvironments": [dict(read[0], name="")]}
     with pytest.raises(ValueError, match="requires a name"):
-        _chart_configmap(broken)
-
-
-def _rebuild_waves(text: str) -> dict[int, list[str]]:
-    """{wave: GUIDs given to `build add -g` in that wave's section}, parsed as bash words."""
-    out: dict[int, list[str]] = {}
-    wave = None
-    code = []
-    for line in text.splitlines():
-        m = re.match(r"# --- wave (\d+):", line)
-        if m:
-            wave = int(m.group(1))
-            out[wave] = []
-            continue
-        if wave is not None and not line.lstrip().startswith("#"):
-            code.append((wave, line))
-    for w in out:
-        words = shlex.split(" ".join(line.rstrip("\\") for ww, line in code if ww == w))
-        out[w] = [words[i + 1] for i, word in enumerate(words) if word == "-g"]
-    return out
+        chart_configmap(broken)
 
 
 def test_rebuild_sh_lists_every_ready_or_conditional_item_once_in_its_wave(demo):
     text = (demo["dir"] / "rebuild.sh").read_text()
-    waves = _rebuild_waves(text)
+    waves = rebuild_waves(text)
     table = demo["analysis"].readiness.set_index("guid")
     listed = [g for guids in waves.values() for g in guids]
     assert len(listed) == len(set(listed))
@@ -213,7 +179,7 @@ def test_caches_sh_dry_runs_then_commented_deletions(demo):
 
 
 def test_shell_files_pass_bash_n_and_shellcheck_and_hold_no_key(demo):
-    _check_shell(demo["dir"])
+    check_shell(demo["dir"])
     for path in demo["dir"].rglob("*"):
         if path.is_file():
             assert CANARY_KEY not in path.read_text()
@@ -227,133 +193,12 @@ def test_plan_json_is_the_whole_plan(demo):
     table = demo["analysis"].readiness
     assert [i["guid"] for i in plan["items"]] == list(table["guid"])
     assert {i["verdict"] for i in plan["items"]} <= {"ready", "conditional", "blocked", "unknown", "nothing-to-move"}
-    waves = _rebuild_waves((demo["dir"] / "rebuild.sh").read_text())
+    waves = rebuild_waves((demo["dir"] / "rebuild.sh").read_text())
     assert {w["wave"]: w["guids"] for w in plan["waves"]} == waves
     assert plan["environments"] == yaml.safe_load((demo["dir"] / "values.yaml").read_text())["executionEnvironments"]
     assert plan["target"]["version"] == "2026.06.0" and plan["target"]["source"] == "old server"
     assert plan["preflight"]["nodeport_check"] is False and "ClusterIP" in plan["preflight"]["nodeport_skipped"]
     assert set(plan["files"]) == {str(p.relative_to(demo["dir"])) for p in demo["dir"].rglob("*") if p.is_file()}
-
-
-def _check_shell(plan_dir: Path) -> None:
-    shellcheck = shutil.which("shellcheck")
-    assert shellcheck, "shellcheck is missing: apt-get install -y shellcheck (.ci/system-deps does)"
-    for name in SHELL_FILES:
-        path = plan_dir / name
-        done = subprocess.run(["bash", "-n", str(path)], capture_output=True, text=True)
-        assert done.returncode == 0, (name, done.stderr)
-        done = subprocess.run([shellcheck, "--shell=bash", str(path)], capture_output=True, text=True)
-        assert done.returncode == 0, (name, done.stdout)
-        assert os.access(path, os.X_OK)
-
-
-# Server text that must stay one quoted value in every file: quotes, $(), backticks, spaces,
-# a newline, and shell and Containerfile syntax after it.
-EVIL = "x' \"$(touch PWNED)\" `touch PWNED` ; touch PWNED\nRUN touch PWNED"
-EVIL_GUID = "0000aaaa-' $(touch PWNED) \"\n-g injected"
-EVIL_IMAGE = "registry.example/img:\"q' $(touch PWNED)\nFROM evil"
-EVIL_R = "4.3.2' $(touch PWNED) \""          # an environment's R version (numeric prefix 4.3.2)
-EVIL_CACHE = "3.6.3\n rsconnect system caches delete --language R --version 9"
-
-
-def _hostile_snapshot():
-    from analysis_fixtures import SERVER, small_snapshot
-
-    def c(guid, r=None, title="plain", **kw):
-        return {"guid": guid, "id": guid, "name": "n", "title": title, "app_mode": "shiny", "bundle_id": "1",
-                "r_version": r, "py_version": None, "quarto_version": None, "owner_username": "o",
-                "content_url": f"{SERVER}/content/x/", "run_as_current_user": False,
-                "last_deployed_time": "2024-01-01T00:00:00Z"} | kw
-    content = [c(EVIL_GUID, "4.3.1", EVIL), c("g2", "4.3.1"), c("g3", "4.3.0", "another"),
-               c("g4", "3.5.3", EVIL), c("g5", "3.5.3$(touch PWNED)", EVIL)]
-    return small_snapshot(
-        content=content, visits=[], shiny_sessions=[], content_tags=[], vanities=[],
-        content_storage=[], bundles=[],
-        environments=[{"guid": "e1", "id": "1", "title": EVIL, "name": EVIL_IMAGE,
-                       "cluster_name": "Kubernetes", "environment_type": "Kubernetes", "matching": "any"}],
-        environment_runtimes=[{"environment_guid": "e1", "language": "r", "version": EVIL_R,
-                               "path": "/opt/R/4.3.2 x'$(touch PWNED)/bin/R"}],
-        runtime_caches=[{"language": "r", "version": EVIL_CACHE, "image_name": "Local"},
-                        {"language": "python", "version": "3.11.6", "image_name": EVIL_IMAGE}],
-        packages=[])
-
-
-@pytest.fixture(scope="module")
-def hostile(tmp_path_factory):
-    root = tmp_path_factory.mktemp("hostile-plan")
-    snap = _hostile_snapshot()
-    result = analyze(snap, images="server", target_version="2026.06.0")
-    return {"dir": write_plan(result, root / "out", snapshot=snap), "analysis": result, "root": root}
-
-
-def _run_with_recorder(script: Path, tmp: Path, *args) -> list[list[str]]:
-    """Run script under bash with `rsconnect` a recorder of its arguments; [argv, ...]."""
-    bin_dir = tmp / "bin"
-    bin_dir.mkdir(exist_ok=True)
-    log = tmp / "rsconnect.log"
-    recorder = bin_dir / "rsconnect"
-    recorder.write_text(f"#!{sys.executable}\nimport json, sys\n"
-                        f"open({str(log)!r}, 'a').write(json.dumps(sys.argv[1:]) + '\\n')\n")
-    recorder.chmod(0o755)
-    log.write_text("")
-    env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "CONNECT_SERVER": "http://new.example",
-           "CONNECT_API_KEY": CANARY_KEY, "HOME": str(tmp)}
-    done = subprocess.run(["bash", str(script), *args], cwd=tmp, env=env, capture_output=True, text=True,
-                          timeout=60)
-    assert done.returncode == 0, done.stderr
-    assert not (tmp / "PWNED").exists()
-    return [json.loads(line) for line in log.read_text().splitlines()]
-
-
-def test_hostile_values_parse_back_exactly(hostile):
-    values = yaml.safe_load((hostile["dir"] / "values.yaml").read_text())
-    (env,) = values["executionEnvironments"]
-    assert env["name"] == EVIL_IMAGE
-    assert env["r"]["installations"] == [{"version": EVIL_R, "path": "/opt/R/4.3.2 x'$(touch PWNED)/bin/R"}]
-    read = yaml.safe_load(_chart_configmap(values)["environments.yaml"])
-    assert read[0]["r"]["installations"][0]["version"] == EVIL_R
-    (body,) = json.loads((hostile["dir"] / "environments.json").read_text())
-    assert body["name"] == EVIL_IMAGE and body["r"] == env["r"]
-
-
-def test_hostile_shell_files_pass_shellcheck_and_keep_each_value_one_word(hostile, tmp_path):
-    _check_shell(hostile["dir"])
-    calls = _run_with_recorder(hostile["dir"] / "environments.sh", tmp_path)
-    assert calls == [["environment", "add", EVIL_IMAGE, "--title", "R " + EVIL_R,
-                      "--description", "connect-analysis plan: serves 3 content items", "--matching", "any",
-                      "--r", f"{EVIL_R}=/opt/R/4.3.2 x'$(touch PWNED)/bin/R"]]
-    waves = [str(w["wave"]) for w in json.loads((hostile["dir"] / "plan.json").read_text())["waves"]]
-    calls = _run_with_recorder(hostile["dir"] / "rebuild.sh", tmp_path, *waves)
-    added = [argv[i + 1] for argv in calls if argv[:3] == ["content", "build", "add"]
-             for i, a in enumerate(argv) if a == "-g"]
-    assert sorted(added) == sorted([EVIL_GUID, "g2", "g3"])
-    assert calls.count(["content", "build", "run", "--parallelism", "2"]) == len(waves)
-    calls = _run_with_recorder(hostile["dir"] / "caches.sh", tmp_path)
-    assert calls == [  # dry runs only: the deletions are commented out
-        ["system", "caches", "delete", "--language", "Python", "--version", "3.11.6",
-         "--image-name", EVIL_IMAGE, "--dry-run"],
-        ["system", "caches", "delete", "--language", "R", "--version", EVIL_CACHE,
-         "--image-name", "Local", "--dry-run"]]
-    for path in hostile["dir"].rglob("*"):
-        if path.is_file():
-            assert CANARY_KEY not in path.read_text()
-
-
-def test_hostile_text_stays_in_containerfile_comments(hostile):
-    plan = json.loads((hostile["dir"] / "plan.json").read_text())
-    (custom,) = plan["custom_images"]  # g5's version is not a plain number: no Containerfile
-    assert custom["guids"] == ["g4"] and custom["installs"] == {"r": "3.5.3"}
-    lines = (hostile["dir"] / custom["directory"] / "Containerfile").read_text().splitlines()
-    continued = False
-    for line in lines:
-        if "PWNED" in line:
-            assert line.startswith("#") and not continued
-        assert continued or line.startswith(("#", "FROM ", "USER ", "SHELL ", "ARG ", "RUN ")), line
-        continued = line.endswith("\\")
-    assert "FROM evil" not in "\n".join(lines)
-    assert lines[lines.index(next(x for x in lines if x.startswith("FROM ")))].startswith(
-        "FROM ghcr.io/posit-dev/connect-content:")
-    assert "ARG R_VERSION=3.5.3" in lines
 
 
 @pytest.mark.parametrize("target, environments, kubernetes, nameservice, codes", [
@@ -408,22 +253,6 @@ images:
     assert paths["4.4.3"] == "/usr/lib/R/bin/R" and paths["3.12.12"] == "/usr/local/bin/python3"
     assert paths["4.3.3"] == "/opt/R/4.3.3/bin/R" and paths["3.11.3"] == "/opt/python/3.11.3/bin/python"
     assert "quarto" not in entry
-
-
-@pytest.mark.parametrize("paths, message", [
-    ("[1]", "`paths` must map r, python or quarto"),
-    ("{nodejs: {}}", "`paths` must map r, python or quarto"),
-    ('{r: {"4.3.3": relative/R}}', "`paths.r` must map versions to absolute paths"),
-    ('{r: {"4.9.9": /opt/R/4.9.9/bin/R}}', "names versions the image does not list: 4.9.9"),
-])
-def test_bad_image_paths_are_one_clear_error(tmp_path, paths, message):
-    from connect_analysis.analysis.images import load_images
-    from connect_analysis.errors import AnalysisError
-
-    images = tmp_path / "images.yaml"
-    images.write_text(f'images:\n  - name: x\n    r: ["4.3.3"]\n    paths: {paths}\n')
-    with pytest.raises(AnalysisError, match=re.escape(message)):
-        load_images(str(images), pd.DataFrame(), pd.DataFrame())
 
 
 def test_plan_cli_bad_input_is_one_line(demo, tmp_path):
@@ -513,25 +342,3 @@ def test_values_yaml_uses_only_keys_the_chart_documents(demo, target):
                 assert set(entry[lang]) == set(example[lang]) == {"installations"}
                 for inst in entry[lang]["installations"]:
                     assert set(inst) == set(example[lang]["installations"][0]) == {"version", "path"}
-
-
-def test_a_server_with_nothing_to_rebuild_still_gives_valid_files(tmp_path):
-    from analysis_fixtures import small_snapshot
-
-    snap = small_snapshot(content=[{"guid": "old", "id": "1", "name": "n", "title": "t", "app_mode": "shiny",
-                                    "bundle_id": "1", "r_version": "3.1.0", "run_as_current_user": False}],
-                          visits=[], shiny_sessions=[], content_tags=[], vanities=[], bundles=[],
-                          content_storage=[])
-    plan_dir = write_plan(analyze(snap, target_version="2026.06.0"), tmp_path)
-    _check_shell(plan_dir)
-    assert yaml.safe_load((plan_dir / "values.yaml").read_text())["executionEnvironments"] == []
-    assert json.loads((plan_dir / "environments.json").read_text()) == []
-    assert _rebuild_waves((plan_dir / "rebuild.sh").read_text()) == {}
-    assert "The snapshot lists no runtime caches (no snapshot was given to the plan)" in (
-        plan_dir / "caches.sh").read_text()
-    done = subprocess.run(["bash", str(plan_dir / "rebuild.sh")], capture_output=True, text=True,
-                          env={"PATH": os.environ["PATH"], "CONNECT_SERVER": "x", "CONNECT_API_KEY": "y"})
-    assert done.returncode == 2 and "waves: none" in done.stderr
-    plan = json.loads((plan_dir / "plan.json").read_text())
-    assert [i["verdict"] for i in plan["items"]] == ["blocked"] and plan["waves"] == []
-    assert [c["needs"] for c in plan["custom_images"]] == [{"r": "3.1.0"}]
