@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+import msgspec
 import pandas as pd
 
 from .. import __version__
@@ -76,7 +77,7 @@ def build_plan(result, *, snapshot=None, target_version: str | None = None,
     document = _document(result, table, target, found, entries, estimates, customs, cache_list,
                          nodeports, parallelism)
     document["files"] = sorted(files) + ["plan.json"]
-    files["plan.json"] = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    files["plan.json"] = msgspec.json.format(msgspec.json.encode(document), indent=2).decode() + "\n"
     return Plan(files, document)
 
 
@@ -128,8 +129,8 @@ def _document(result, table, target, found, entries, estimates, customs, cache_l
         unknown = table[(table["wave"] == wave) & (table["verdict"] == "unknown")]
         kind = rows["wave_kind"].iat[0] if "wave_kind" in rows.columns else None
         waves.append({"wave": wave, "kind": None if pd.isna(kind) else str(kind),
-                      "guids": [str(g) for g in rows["guid"]],
-                      "unknown_guids": [str(g) for g in unknown["guid"]],
+                      "guids": rows["guid"].to_numpy(dtype=object).tolist(),
+                      "unknown_guids": unknown["guid"].to_numpy(dtype=object).tolist(),
                       "parallelism": int(parallelism), **(estimates.get(wave) or {})})
     return {
         "format": FORMAT,
@@ -147,7 +148,7 @@ def _document(result, table, target, found, entries, estimates, customs, cache_l
         "images": [{"name": e["name"], "items": int((table["image"] == e["name"]).sum())} for e in entries],
         "environments": entries,
         "waves": waves,
-        "items": [_item(r) for r in table.to_dict("records")],
+        "items": plan_items(table),
         "custom_images": [{"directory": f"custom-images/{c.directory}", "needs": c.needs, "guids": c.guids,
                            "base": c.base, "os": c.os_id, "installs": c.installs, "reused": c.reused,
                            "os_packages": c.os_packages, "environment": c.environment} for c in customs],
@@ -157,13 +158,20 @@ def _document(result, table, target, found, entries, estimates, customs, cache_l
     }
 
 
-def _item(r: dict) -> dict:
-    def text(v):
-        return None if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)
-    wave = r.get("wave")
-    return {"guid": str(r["guid"]), "title": text(r.get("title")), "app_mode": text(r.get("app_mode")),
-            "owner": text(r.get("owner")), "verdict": str(r["verdict"]),
-            "reasons": [c for c in (text(r.get("reasons")) or "").split(";") if c],
-            "important": bool(r.get("important")), "image": text(r.get("image")),
-            "wave": None if wave is None or pd.isna(wave) else int(wave),
-            "remediation": text(r.get("remediation"))}
+def plan_items(table: pd.DataFrame) -> list[dict]:
+    """plan.json's items: one per readiness row, nulls as None, reasons as a list."""
+    def col(name):
+        if name not in table.columns:
+            return [None] * len(table)
+        return table[name].to_numpy(dtype=object, na_value=None).tolist()
+    keys = ("guid", "title", "app_mode", "owner", "verdict", "image", "remediation")
+    cols = {k: col(k) for k in keys}
+    reasons = [[c for c in (r or "").split(";") if c] for r in col("reasons")]
+    important = [bool(x) for x in col("important")]
+    waves = [None if w is None else int(w) for w in col("wave")]
+    out = []
+    for i in range(len(table)):
+        item = {k: (None if cols[k][i] is None else str(cols[k][i])) for k in keys}
+        item.update(reasons=reasons[i], important=important[i], wave=waves[i])
+        out.append(item)
+    return out

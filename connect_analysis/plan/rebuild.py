@@ -73,10 +73,11 @@ def _wave_function(wave: int, items: pd.DataFrame, estimate: dict | None, parall
            f"# {len(items)} items ({important} important); {when}"]
     if unknown:
         out.append(f"# {unknown} unknown items of this wave are left out: resolve them first (plan.json)")
-    for r in items.itertuples(index=False):
-        out.append(f"#   {comment(r.guid)}  {comment(r.title if isinstance(r.title, str) else '')}")
+    guids = items["guid"].to_numpy(dtype=object).tolist()
+    titles = items["title"].to_numpy(dtype=object, na_value=None).tolist()
+    for guid, title in zip(guids, titles, strict=True):
+        out.append(f"#   {comment(guid)}  {comment(title if isinstance(title, str) else '')}")
     out.append(f"wave_{wave}() {{")
-    guids = list(items["guid"])
     for start in range(0, len(guids), BATCH):
         batch = guids[start:start + BATCH]
         args = [f"    -g {sh(g)}" for g in batch]
