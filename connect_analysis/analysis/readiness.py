@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from .downtime import REBUILD_MINUTES
 from .runtimes import LABEL, LANGUAGES, VERSION_COLUMN, deployed
 from .versions import parse_version, sort_versions
 
@@ -325,7 +326,9 @@ def _waves_rules() -> str:
     from . import waves
 
     doc = waves.__doc__.split("Rules (", 1)[1].split("\n", 1)[1]
-    doc = doc.replace("CANARIES_PER_IMAGE", str(waves.CANARIES_PER_IMAGE))
+    assumed = ", ".join(f"{k} {v:g}" for k, v in REBUILD_MINUTES.items())
+    doc = doc.replace("CANARIES_PER_IMAGE", str(waves.CANARIES_PER_IMAGE)).replace(
+        "REBUILD_MINUTES (downtime.py)", f"minutes per item by runtime ({assumed})")
     return "\n".join(line.strip() if line.startswith("- ") else "  " + line.strip()
                      for line in doc.strip().splitlines())
 
