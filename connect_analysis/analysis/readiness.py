@@ -219,7 +219,8 @@ def _codes(c: dict, is_deployed: bool, ci, failing: dict, options: ReadinessOpti
     mode = c.get("app_mode") if _text(c.get("app_mode")) else "unknown"
     if not recorded and mode not in NO_RUNTIME_MODES:
         found["unknown-runtime"] = {}
-    if c.get("run_as_current_user") is True:
+    current = c.get("run_as_current_user")
+    if current is not None and current is not pd.NA and bool(current):
         found["run-as-current-user"] = {}
     run_as = c.get("run_as")
     if _text(run_as) and run_as.strip() != options.default_run_as:
