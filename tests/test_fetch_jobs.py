@@ -151,3 +151,49 @@ def test_readiness_invariants_on_the_fetched_demo(dataset, tmp_path):
     assert s["counts"]["nothing-to-move"] == never
     ready = t.loc[t["verdict"] == "ready", "reasons"]
     assert all(set(x.split(";")) <= {"", "already-failing"} for x in ready)  # info codes only
+
+
+# The Job schema of Posit's OpenAPI reference for the Connect Server API (2026): field -> (type, nullable).
+JOB_SCHEMA = {
+    "id": ("string", False),
+    "ppid": ("string", True),
+    "pid": ("string", False),
+    "key": ("string", False),
+    "remote_id": ("string", True),
+    "app_id": ("string", False),
+    "content_id": ("string", False),
+    "content_guid": ("string", False),
+    "variant_id": ("string", False),
+    "variant_key": ("string", False),
+    "bundle_id": ("string", False),
+    "start_time": ("string", False),
+    "end_time": ("string", True),
+    "last_heartbeat_time": ("string", True),
+    "queued_time": ("string", True),
+    "queue_name": ("string", True),
+    "tag": ("string", False),
+    "exit_code": ("integer", True),
+    "error": ("string", True),
+    "status": ("integer", False),
+    "hostname": ("string", True),
+    "cluster": ("string", True),
+    "image": ("string", True),
+    "run_as": ("string", True),
+    "skip_reason": ("string", True),
+}
+
+
+def test_simulated_jobs_have_the_shape_of_posit_openapi_reference(dataset):
+    """Every field of the reference's Job schema, no other, each of its type (or null where it may be)."""
+    import requests
+
+    kinds = {"string": str, "integer": int}
+    with start_simulator(dataset=dataset, api_key=KEY) as sim:
+        rendered = dataset.content[(dataset.content["app_mode"] == "rmd-static") & dataset.content["bundle_id"].notna()]
+        body = requests.get(f"{sim.url}/__api__/v1/content/{rendered['guid'].iat[0]}/jobs", timeout=10,
+                            headers={"Authorization": f"Key {KEY}"}).json()
+    assert body and {j["tag"] for j in body} >= {"packrat_restore", "build_report"}
+    for j in body:
+        assert set(j) == set(JOB_SCHEMA)
+        for name, (kind, nullable) in JOB_SCHEMA.items():
+            assert (j[name] is None and nullable) or isinstance(j[name], kinds[kind]), name

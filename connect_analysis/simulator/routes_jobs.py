@@ -14,9 +14,7 @@ from __future__ import annotations
 import math
 import random
 import string
-from datetime import timedelta
-
-import pandas as pd
+from datetime import datetime, timedelta
 
 from .api import ApiError, Request, ts
 
@@ -66,7 +64,7 @@ def _bundle_jobs(seed: int, c: dict, b: dict) -> list[dict]:
         tags.append("python_restore")
     if c["app_mode"] in RENDER_TAGS:
         tags.append(RENDER_TAGS[c["app_mode"]])
-    start = pd.Timestamp(b["created_time"]) + timedelta(seconds=rng.randint(2, 20))
+    start = datetime.fromisoformat(b["created_time"]) + timedelta(seconds=rng.randint(2, 20))
     out = []
     for tag in tags:
         median, sigma, lo, hi = DURATIONS[tag]
@@ -85,7 +83,7 @@ def _bundle_jobs(seed: int, c: dict, b: dict) -> list[dict]:
 
 def _running(seed: int, c: dict) -> dict:
     rng = random.Random(f"{seed}:{c['guid']}:run")
-    start = pd.Timestamp(c["last_deployed_time"]) + timedelta(minutes=rng.randint(5, 600))
+    start = datetime.fromisoformat(c["last_deployed_time"]) + timedelta(minutes=rng.randint(5, 600))
     return _job(rng, c, c["bundle_id"], RUN_TAGS[c["app_mode"]], start, None, None)
 
 
@@ -94,10 +92,14 @@ def _job(rng: random.Random, c: dict, bundle_id: str, tag: str, start, end, exit
     return {
         "id": str(rng.randint(10_000, 9_999_999)), "ppid": None, "pid": str(rng.randint(1000, 60000)),
         "key": key, "remote_id": None, "app_id": c["id"], "content_id": c["id"], "content_guid": c["guid"],
-        "variant_id": "0", "variant_key": "", "bundle_id": bundle_id, "start_time": ts(start),
-        "end_time": ts(end) if end is not None else None,
-        "last_heartbeat_time": ts(end if end is not None else start), "queued_time": None, "queue_name": None,
+        "variant_id": "0", "variant_key": "", "bundle_id": bundle_id, "start_time": _ts(start),
+        "end_time": _ts(end) if end is not None else None,
+        "last_heartbeat_time": _ts(end if end is not None else start), "queued_time": None, "queue_name": None,
         "tag": tag, "exit_code": exit_code, "error": None, "status": 0 if end is None else 2,
         "hostname": "connect-sim", "cluster": "Local", "image": "Local",
         "run_as": c.get("run_as") or "rstudio-connect", "skip_reason": None,
     }
+
+
+def _ts(t: datetime) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
