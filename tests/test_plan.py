@@ -342,3 +342,28 @@ def test_values_yaml_uses_only_keys_the_chart_documents(demo, target):
                 assert set(entry[lang]) == set(example[lang]) == {"installations"}
                 for inst in entry[lang]["installations"]:
                     assert set(inst) == set(example[lang]["installations"][0]) == {"version", "path"}
+
+
+def test_preflight_sh_runs_posits_busybox_checks(demo, tmp_path):
+    """preflight.sh under bash with a recorder for kubectl (no cluster here): the commands and
+    their arguments, the hosts given through the environment each one argument."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "kubectl.log"
+    recorder = bin_dir / "kubectl"
+    recorder.write_text(f"#!{sys.executable}\nimport json, sys\n"
+                        f"open({str(log)!r}, 'a').write(json.dumps(sys.argv[1:]) + '\\n')\n")
+    recorder.chmod(0o755)
+    env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "HOME": str(tmp_path), "NFS_HOST": "nfs.internal",
+           "PG_HOST": "db 'internal $(x)", "NAMESPACE": "connect"}
+    done = subprocess.run(["bash", str(demo["dir"] / "preflight.sh")], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    calls = [json.loads(line) for line in log.read_text().splitlines()]
+    pod = ["run", "--rm", "-i", "--namespace", "connect"]
+    assert calls == [
+        pod + ["storage-check", "--image=busybox", "--restart=Never", "--", "nc", "-vz", "nfs.internal", "2049"],
+        pod + ["pg-check", "--image=busybox", "--restart=Never", "--", "nc", "-vz", "db 'internal $(x)", "5432"]]
+    missing = subprocess.run(["bash", str(demo["dir"] / "preflight.sh")], capture_output=True, text=True,
+                             env={"PATH": env["PATH"], "HOME": str(tmp_path)}, timeout=60)
+    assert missing.returncode != 0 and "set NFS_HOST" in missing.stderr and not log.read_text().count("\n") > 2
