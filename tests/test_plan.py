@@ -188,6 +188,7 @@ def test_shell_files_pass_bash_n_and_shellcheck_and_hold_no_key(demo):
 def test_plan_json_is_the_whole_plan(demo):
     plan = json.loads((demo["dir"] / "plan.json").read_text())
     assert plan["format"] == FORMAT == 1
+    assert plan["no_containerfile"] == []
     assert {i["name"] for i in plan["images"]} <= set(plan["recommended_images"])
     assert sum(i["items"] for i in plan["images"]) == int(demo["analysis"].readiness["image"].notna().sum())
     table = demo["analysis"].readiness

@@ -68,6 +68,10 @@ def build_plan(result, *, snapshot=None, target_version: str | None = None,
         files[f"custom-images/{img.directory}/environment.yaml"] = custom_environment_yaml(img)
     document = _document(result, table, target, found, entries, estimates, customs, cache_list,
                          nodeports, parallelism)
+    served = {g for c in customs for g in c.guids}
+    document["no_containerfile"] = [
+        {"guid": g, "why": "its recorded versions are not plain version numbers"}
+        for g in blocked["guid"].to_numpy(dtype=object).tolist() if g not in served]
     document["files"] = sorted(files) + ["plan.json"]
     files["plan.json"] = msgspec.json.format(msgspec.json.encode(document), indent=2).decode() + "\n"
     return Plan(files, document)
