@@ -4,6 +4,7 @@ with a recorder in place of rsconnect)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -11,10 +12,18 @@ import shlex
 import subprocess
 import sys
 from importlib import resources
+from pathlib import Path
 
 import pytest
 import yaml
-from plan_checks import CANARY_KEY, REPO, chart_configmap, check_shell, rebuild_waves
+from plan_checks import (
+    CANARY_KEY,
+    REPO,
+    chart_configmap,
+    check_shell,
+    rebuild_waves,
+    run_with_recorder,
+)
 
 from connect_analysis.analysis import analyze, load_for_analysis
 from connect_analysis.demo import make_demo_snapshot
@@ -368,3 +377,29 @@ def test_preflight_sh_runs_posits_busybox_checks(demo, tmp_path):
     missing = subprocess.run(["bash", str(demo["dir"] / "preflight.sh")], capture_output=True, text=True,
                              env={"PATH": env["PATH"], "HOME": str(tmp_path)}, timeout=60)
     assert missing.returncode != 0 and "set NFS_HOST" in missing.stderr and not log.read_text().count("\n") > 2
+
+
+def test_every_rsconnect_option_used_is_one_the_installed_rsconnect_has(demo, tmp_path):
+    """The scripts' rsconnect commands, as bash passes them (a recorder in place of rsconnect),
+    checked against `rsconnect <command> --help` of the installed rsconnect-python."""
+    rsconnect = Path(sys.executable).with_name("rsconnect")
+    assert rsconnect.exists(), "rsconnect-python is not installed in this environment"
+    calls = run_with_recorder(demo["dir"] / "environments.sh", tmp_path)
+    waves = [str(w["wave"]) for w in json.loads((demo["dir"] / "plan.json").read_text())["waves"]]
+    calls += run_with_recorder(demo["dir"] / "rebuild.sh", tmp_path, *waves)
+    calls += run_with_recorder(demo["dir"] / "caches.sh", tmp_path)
+    deletions = [shlex.split(line[2:])[1:] for line in (demo["dir"] / "caches.sh").read_text().splitlines()
+                 if line.startswith("# rsconnect system caches delete")]
+    assert deletions and calls
+    helps: dict[tuple, str] = {}
+    for argv in calls + deletions:
+        command = tuple(itertools.takewhile(lambda w: re.fullmatch(r"[a-z]+", w), argv))  # then IMAGE, options
+        if command not in helps:
+            done = subprocess.run([str(rsconnect), *command, "--help"], capture_output=True, text=True, timeout=60)
+            assert done.returncode == 0, (command, done.stderr)
+            helps[command] = done.stdout
+        for word in argv[len(command) + (command == ("environment", "add")):]:
+            if word.startswith("-"):
+                assert re.search(rf"(^|[\s,]){re.escape(word)}[\s,]", helps[command], re.M), (command, word)
+    assert set(helps) >= {("environment", "add"), ("content", "build", "add"), ("content", "build", "run"),
+                          ("system", "caches", "delete")}
