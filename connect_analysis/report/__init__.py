@@ -14,9 +14,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..assets import notebooks_dir
 from ..errors import ConfigError
 from .execute import execute_notebooks, notebook_paths
-from .render import load_summary, render_html, templates_dir
+from .render import load_summary, render_html
 
 
 @dataclass
@@ -28,11 +29,6 @@ class Report:
     pdf: Path | None = None
     renderer: str = "nbconvert"
     seconds: dict[str, float] = field(default_factory=dict)
-
-
-def notebooks_dir() -> Path:
-    """notebooks/ at the repository root."""
-    return templates_dir().parent / "notebooks"
 
 
 def build_report(snapshot: str | os.PathLike, out: str | os.PathLike, *, top_n: int = 20,
