@@ -20,12 +20,12 @@ demo: $(STAMP) ## run the whole kit against the embedded simulator; prints the r
 system-deps: ## install Debian packages the tests use (chromium, postgresql)
 	@bash .ci/system-deps
 
-test: $(STAMP) system-deps ## ruff, then pytest
-	$(VENV)/bin/ruff check connect_analysis tests bench
+test: lint system-deps ## lint, then the whole test suite
 	$(VENV)/bin/python -m pytest -q
 
-lint: $(STAMP) ## ruff only
-	$(VENV)/bin/ruff check connect_analysis tests bench
+lint: $(STAMP) ## ruff, then import-linter's layer contracts (pyproject.toml)
+	$(VENV)/bin/ruff check connect_analysis tests bench tools
+	$(VENV)/bin/lint-imports
 
 bench: $(STAMP) ## run the benchmarks in bench/
 	$(PY) bench/run_all.py

@@ -27,8 +27,8 @@ from pathlib import Path
 import pandas as pd
 
 from connect_analysis import schema
+from connect_analysis.reliability import FAULT_STATUSES, comparable_tables
 from connect_analysis.simulator import generate_dataset, start_simulator
-from connect_analysis.simulator.compare import FAULT_STATUSES, comparable_tables
 
 
 def fetch(url: str, key: str, out: Path, since: str) -> tuple[float, dict]:

@@ -117,6 +117,16 @@ def _env_flag(name: str) -> bool:
     raise ConfigError(f"{name} must be 1/true/yes or 0/false/no, got {value!r}")
 
 
+def tls_verify(ca_certificate: str | None = None, insecure: bool | None = None) -> bool | str:
+    """requests' `verify` for this environment: False with CONNECT_INSECURE, else the
+    CONNECT_CA_CERTIFICATE bundle, else True. The one place both variables are read."""
+    ca = ca_certificate if ca_certificate is not None else os.environ.get("CONNECT_CA_CERTIFICATE") or None
+    insecure = _env_flag("CONNECT_INSECURE") if insecure is None else insecure
+    if ca and not os.path.isfile(ca):
+        raise ConfigError(f"CONNECT_CA_CERTIFICATE names {ca!r}, which is not a file")
+    return False if insecure else (ca or True)
+
+
 def _same_origin(a: str, b: str) -> bool:
     pa, pb = urlsplit(a), urlsplit(b)
     if pa.hostname != pb.hostname:
@@ -148,10 +158,7 @@ class Client:
         key = api_key if api_key is not None else os.environ.get("CONNECT_API_KEY", "")
         if not key.strip():
             raise ConfigError("no API key: set CONNECT_API_KEY to a Connect API key")
-        ca = ca_certificate if ca_certificate is not None else os.environ.get("CONNECT_CA_CERTIFICATE") or None
-        insecure = _env_flag("CONNECT_INSECURE") if insecure is None else insecure
-        if ca and not os.path.isfile(ca):
-            raise ConfigError(f"CONNECT_CA_CERTIFICATE names {ca!r}, which is not a file")
+        verify = tls_verify(ca_certificate, insecure)
         self.api = self.server + "/__api__/"
         self.timeout = timeout
         self.retries = retries
@@ -166,8 +173,8 @@ class Client:
         self._cancelled: str | None = None
         self.session = requests.Session()
         # passed on every request too: requests lets REQUESTS_CA_BUNDLE override session.verify
-        self.verify = False if insecure else (ca or True)
-        if insecure:  # the user chose this; one warning per request would bury the output
+        self.verify = verify
+        if verify is False:  # the user chose this; one warning per request would bury the output
             urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         self.session.verify = self.verify
         self.session.headers["User-Agent"] = f"connect-analysis/{_kit_version()}"

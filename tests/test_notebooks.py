@@ -102,33 +102,30 @@ def test_missing_snapshot_elsewhere_is_an_error(tmp_path, monkeypatch):
     assert not (tmp_path / "not-here").exists()
 
 
-def test_default_snapshot_is_made_from_the_demo(tmp_path, monkeypatch):
-    monkeypatch.delenv("CONNECT_SERVER", raising=False)
-    (tmp_path / "notebooks").mkdir()
-    monkeypatch.chdir(tmp_path / "notebooks")  # where Jupyter runs a notebook from
-    snap = open_snapshot(DEMO_SNAPSHOT)
-    assert (tmp_path / "demo-output" / "snapshot" / "manifest.json").exists()
-    assert len(snap.content) > 50 and len(snap.bundles) > len(snap.content)
-
-
-def test_a_bad_connect_server_is_named_not_hidden_behind_a_missing_snapshot(tmp_path, monkeypatch):
-    (tmp_path / "notebooks").mkdir()
-    monkeypatch.chdir(tmp_path / "notebooks")
-    monkeypatch.setenv("CONNECT_SERVER", "ftp://connect.example.com")
-    monkeypatch.setenv("CONNECT_API_KEY", "nb-test-key")
-    with pytest.raises(ConfigError, match="ftp"):
-        open_snapshot(DEMO_SNAPSHOT)
-
-
-def test_missing_snapshot_is_fetched_from_connect_server(tmp_path, monkeypatch):
+@pytest.fixture()
+def watched_server(monkeypatch):
+    """A simulator named by CONNECT_SERVER, to show that the notebooks never ask it anything."""
     from connect_analysis.simulator import start_simulator
 
     with start_simulator(scenario="demo", api_key="nb-test-key", seed=3, port=0) as sim:
         monkeypatch.setenv("CONNECT_SERVER", sim.url)
         monkeypatch.setenv("CONNECT_API_KEY", "nb-test-key")
-        snap = open_snapshot(tmp_path / "fetched", days=30)
-    assert snap.manifest["server"] == sim.url or sim.url in json.dumps(snap.manifest)
-    assert len(snap.content) > 50
+        yield sim
+
+
+def test_missing_default_snapshot_is_a_clear_error_never_a_fetch(tmp_path, monkeypatch, watched_server):
+    (tmp_path / "notebooks").mkdir()
+    monkeypatch.chdir(tmp_path / "notebooks")  # where Jupyter runs a notebook from
+    with pytest.raises(SnapshotError, match=r"no snapshot at \.\./demo-output/snapshot: make the demo"):
+        open_snapshot(DEMO_SNAPSHOT)
+    assert not (tmp_path / "demo-output").exists()
+    assert watched_server.request_log == []  # neither fetched nor simulated
+
+
+def test_missing_snapshot_elsewhere_names_the_fetch_command(tmp_path, watched_server):
+    with pytest.raises(SnapshotError, match="connect-analysis fetch --server URL --out DIR"):
+        open_snapshot(tmp_path / "fetched", days=30)
+    assert watched_server.request_log == [] and not (tmp_path / "fetched").exists()
 
 
 def test_notebook_runs_with_no_arguments_against_the_demo_snapshot(demo_report, tmp_path):
@@ -204,36 +201,23 @@ def _answers_html(nb) -> str:
                 if "The answers" in o.get("data", {}).get("text/html", ""))
 
 
-def test_notebook_with_no_arguments_fetches_connect_server_when_set(demo_report, monkeypatch):
-    from connect_analysis.simulator import start_simulator
-
-    # the demo snapshot exists at the default path; with CONNECT_SERVER set, the server is
-    # fetched (into ../connect-output/snapshot) and shown, never the demo's data
+def test_notebook_with_no_arguments_shows_the_default_snapshot_and_asks_no_server(demo_report,
+                                                                                  watched_server):
+    # a Jupyter user with CONNECT_SERVER set opens a notebook: it reads the snapshot at the
+    # default path as it is; the report layer never fetches (that is `connect-analysis fetch`)
     root = demo_report.out.parent
     nb_dir = root / "notebooks-server"
     nb_dir.mkdir(exist_ok=True)
     shutil.copy(notebooks_dir() / "01-overview.ipynb", nb_dir)
     demo_url = json.loads((demo_report.out / "summary.json").read_text())["server"]["url"]
-    key = "nb-server-key-7c41d2"
     out = nb_dir / "executed.ipynb"
-    with start_simulator(scenario="demo", api_key=key, seed=5, port=0) as sim:
-        monkeypatch.setenv("CONNECT_SERVER", sim.url + "/")  # normalised like the client does
-        monkeypatch.setenv("CONNECT_API_KEY", key)
-        papermill.execute_notebook(str(nb_dir / "01-overview.ipynb"), str(out), kernel_name="python3",
-                                   progress_bar=False, cwd=str(nb_dir),
-                                   kernel_manager_class=JupyterLikeKernelManager)
-        fetched = json.loads((root / "connect-output" / "snapshot" / "manifest.json").read_text())
-        assert fetched["server"] == sim.url and sim.url != demo_url
-        answers = _answers_html(nbformat.read(out, as_version=4))
-        assert sim.url in answers and demo_url not in answers
-        assert key not in out.read_text()
-        # run again: the server's snapshot is there, so it is used as is (no second fetch)
-        stamp = (root / "connect-output" / "snapshot" / "manifest.json").stat().st_mtime_ns
-        papermill.execute_notebook(str(nb_dir / "01-overview.ipynb"), str(out), kernel_name="python3",
-                                   progress_bar=False, cwd=str(nb_dir),
-                                   kernel_manager_class=JupyterLikeKernelManager)
-        assert (root / "connect-output" / "snapshot" / "manifest.json").stat().st_mtime_ns == stamp
-    assert json.loads((demo_report.out / "snapshot" / "manifest.json").read_text())["server"] == demo_url
+    papermill.execute_notebook(str(nb_dir / "01-overview.ipynb"), str(out), kernel_name="python3",
+                               progress_bar=False, cwd=str(nb_dir),
+                               kernel_manager_class=JupyterLikeKernelManager)
+    answers = _answers_html(nbformat.read(out, as_version=4))
+    assert demo_url in answers and watched_server.url not in answers
+    assert watched_server.request_log == []
+    assert "nb-test-key" not in out.read_text()
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

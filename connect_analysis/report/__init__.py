@@ -58,7 +58,7 @@ def build_report(snapshot: str | os.PathLike, out: str | os.PathLike, *, top_n: 
                               must_keep_tags=list(must_keep_tags),
                               current_use_bytes=current_use_bytes, preflight=str(preflight or ""))
     if preflight:
-        from ..preflight import read_results
+        from ..preflight_results import read_results
 
         read_results(preflight)  # a bad file fails here, in one line, not inside a notebook
     snap = load_for_analysis(snapshot)

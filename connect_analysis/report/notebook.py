@@ -16,9 +16,6 @@ from ..tables import Table, human_bytes, key_values
 
 # the default `snapshot` parameter, relative to notebooks/ (Jupyter's working directory there)
 DEMO_SNAPSHOT = "../demo-output/snapshot"
-# where the default is fetched to instead when CONNECT_SERVER is set: never the demo's directory,
-# so demo data is never shown as the server's
-SERVER_SNAPSHOT = "../connect-output/snapshot"
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
@@ -73,48 +70,22 @@ def check_parameters(*, snapshot: str, days: int = 90, top_n: int = 20, images: 
 
 
 def open_snapshot(path: Path, days: int = 90):
-    """Load the snapshot at path.
+    """Load the snapshot at path (only the columns the analysis reads).
 
-    For the default path (a notebook opened with no arguments): with CONNECT_SERVER set, the
-    server is fetched into SERVER_SNAPSHOT (key from CONNECT_API_KEY) unless that already holds
-    this server's snapshot; without it, the demo snapshot is made when missing. Any other path
-    that is missing is fetched from CONNECT_SERVER when set, else it is an error.
+    The report never fetches: a missing snapshot is a SnapshotError saying how to make one.
+    days is unused (kept for the notebooks' parameter of that name).
     """
     from ..analysis import load_for_analysis
+    from ..errors import SnapshotError
 
     path = Path(path)
-    server = os.environ.get("CONNECT_SERVER")
-    default = path.resolve() == Path(DEMO_SNAPSHOT).resolve()
-    if server and default:
-        path = Path(SERVER_SNAPSHOT)
-        if not _holds(path, server):
-            _fetch(server, path, days)
-    elif not path.exists():
-        if server:
-            _fetch(server, path, days)
-        elif default:
-            from ..demo import make_demo_snapshot
-
-            make_demo_snapshot(path)
+    if not (path / "manifest.json").exists():
+        hint = ("make the demo snapshot with `make demo` (or `connect-analysis demo`)"
+                if path.resolve() == Path(DEMO_SNAPSHOT).resolve() else
+                "fetch one with `connect-analysis fetch --server URL --out DIR`")
+        raise SnapshotError(f"no snapshot at {path}: {hint}, then pass its directory as the "
+                            "`snapshot` parameter")
     return load_for_analysis(path)
-
-
-def _fetch(server: str, path: Path, days: int) -> None:
-    from ..fetch import fetch_snapshot
-
-    fetch_snapshot(server, path, days=days, quiet=True)
-
-
-def _holds(path: Path, server: str) -> bool:
-    """Whether path holds a snapshot of server; not when the URL is bad (the fetch says why)."""
-    import json
-
-    from ..client import normalize_server
-
-    try:
-        return json.loads((path / "manifest.json").read_text()).get("server") == normalize_server(server)
-    except (OSError, ValueError, AttributeError, ConfigError):
-        return False
 
 
 def prepare(*, snapshot: str, days: int = 90, top_n: int = 20, images: str = "",
@@ -219,7 +190,7 @@ def preflight_results(path: str) -> pd.DataFrame:
     """The results of `connect-analysis preflight --json` in path ("" : none), one row each."""
     if not path:
         return pd.DataFrame(columns=["name", "target", "ok", "detail", "fix"])
-    from ..preflight import read_results
+    from ..preflight_results import read_results
 
     return pd.DataFrame([r.to_dict() for r in read_results(path)],
                         columns=["name", "target", "ok", "detail", "fix"])
