@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 
 from . import schema
 from ._process import Held
-from .errors import SnapshotError
+from .errors import SnapshotError, TableNotLoaded
 
 log = logging.getLogger(__name__)
 
@@ -37,13 +37,20 @@ SERVER_SETTINGS = "server_settings.json"
 FORMAT = "connect-analysis-snapshot/1"
 
 
+def _empty_tables() -> dict[str, pd.DataFrame]:
+    return {name: schema.empty(name) for name in schema.TABLES}
+
+
 @dataclass
 class Snapshot:
-    """A loaded snapshot: every table as a DataFrame (empty when the server did not give it)."""
+    """A loaded snapshot: each loaded table as a DataFrame (empty when the server had none).
+
+    A table that was not loaded (load_snapshot(tables=...)) raises TableNotLoaded, a
+    SnapshotError and KeyError naming it. Built without tables, every table is empty."""
 
     manifest: dict
     server_settings: dict
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    tables: dict[str, pd.DataFrame] = field(default_factory=_empty_tables)
     path: Path | None = None
 
     def __getattr__(self, name: str) -> pd.DataFrame:
@@ -51,7 +58,7 @@ class Snapshot:
         if name in tables:
             return tables[name]
         if name in schema.TABLES:
-            return schema.empty(name)
+            raise TableNotLoaded(name, tables)
         raise AttributeError(name)
 
     @property

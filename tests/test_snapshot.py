@@ -132,3 +132,24 @@ def test_a_part_that_fails_leaves_the_previous_snapshot(tmp_path):
         w.commit({"n": 2})
     assert {p.name: p.read_bytes() for p in (tmp_path / "s").iterdir()} == before
     assert [p.name for p in tmp_path.iterdir()] == ["s"]
+
+
+def test_a_table_not_loaded_raises_naming_it_not_an_empty_table(tmp_path):
+    import pandas as pd
+
+    from connect_analysis.errors import SnapshotError, TableNotLoaded
+    from connect_analysis.snapshot import load_snapshot, write_snapshot
+
+    content = pd.DataFrame({"guid": ["g1"], "title": ["one"]})
+    path = write_snapshot(tmp_path / "s", {"content": content}, {"server_url": "http://x"})
+    part = load_snapshot(path, tables=["content"])
+    assert list(part.content["guid"]) == ["g1"]
+    with pytest.raises(TableNotLoaded) as err:
+        part.visits  # noqa: B018
+    assert isinstance(err.value, KeyError) and isinstance(err.value, SnapshotError)
+    assert err.value.table == "visits" and err.value.loaded == ("content",)
+    assert str(err.value).startswith("the snapshot's 'visits' table was not loaded (loaded: content)")
+    whole = load_snapshot(path)
+    assert len(whole.visits) == 0 and "time" in whole.visits.columns  # loaded, and empty
+    with pytest.raises(AttributeError):
+        part.no_such_table  # noqa: B018
