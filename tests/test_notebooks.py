@@ -84,14 +84,14 @@ def test_readme_documents_every_parameter_exactly():
 
 def test_check_parameters_names_the_bad_one(tmp_path):
     ok = check_parameters(snapshot="snap", top_n=5, must_keep=["0" * 8 + "-aaaa-bbbb-cccc-" + "1" * 12])
-    assert ok["top_n"] == 5 and ok["images"] is None
-    for bad, word in (({"top_n": 0}, "top_n"), ({"days": True}, "days"),
+    assert ok["options"].top_n == 5 and ok["options"].images == "posit"
+    for bad, word in (({"top_n": -1}, "top_n"), ({"days": True}, "days"), ({"top": 3}, "'top'"),
                       ({"must_keep": ["x"]}, "must_keep"), ({"must_keep": "abc"}, "must_keep"),
                       ({"images": str(tmp_path / "none.yaml")}, "images"),
                       ({"preflight": str(tmp_path / "none.json")}, "preflight")):
         with pytest.raises(ConfigError, match=word):
             check_parameters(snapshot="snap", **bad)
-    assert check_parameters(snapshot="snap", images="server")["images"] == "server"
+    assert check_parameters(snapshot="snap", images="server")["options"].images == "server"
 
 
 def test_missing_snapshot_elsewhere_is_an_error(tmp_path, monkeypatch):
@@ -144,9 +144,10 @@ def test_notebook_runs_with_no_arguments_against_the_demo_snapshot(demo_report, 
 
 def test_check_parameters_tags_and_measured_bytes():
     ok = check_parameters(snapshot="snap", must_keep_tags=["finance", "7"], current_use_bytes=60 * 10**9)
-    assert ok["must_keep_tags"] == ("finance", "7") and ok["current_use_bytes"] == 60 * 10**9
-    assert check_parameters(snapshot="snap")["current_use_bytes"] is None
-    assert check_parameters(snapshot="snap", current_use_bytes=0)["current_use_bytes"] is None  # not measured
+    assert ok["options"].must_keep_tags == ("finance", "7") and ok["options"].current_use_bytes == 60 * 10**9
+    assert check_parameters(snapshot="snap")["options"].current_use_bytes is None
+    # 0, the notebooks' default, is "not measured"
+    assert check_parameters(snapshot="snap", current_use_bytes=0)["options"].current_use_bytes is None
     for bad, word in (({"must_keep_tags": "finance"}, "must_keep_tags"),
                       ({"must_keep_tags": [""]}, "must_keep_tags"),
                       ({"current_use_bytes": -1}, "current_use_bytes"),
@@ -158,7 +159,7 @@ def test_check_parameters_tags_and_measured_bytes():
 
 @pytest.mark.parametrize("parameters, ename, words", [
     ({"snapshot": "/nonexistent/snapshot"}, "SnapshotError", "/nonexistent/snapshot"),
-    ({"top_n": 0}, "ConfigError", "top_n must be a whole number >= 1"),
+    ({"top_n": -1}, "ConfigError", "top_n must be a whole number >= 0"),
     ({"must_keep": ["not-a-guid"]}, "ConfigError", "not a content GUID: 'not-a-guid'"),
 ], ids=["missing-snapshot", "bad-top-n", "bad-guid"])
 def test_direct_papermill_run_fails_with_one_clear_line(tmp_path, monkeypatch, parameters, ename, words):
@@ -218,6 +219,17 @@ def test_notebook_with_no_arguments_shows_the_default_snapshot_and_asks_no_serve
     assert demo_url in answers and watched_server.url not in answers
     assert watched_server.request_log == []
     assert "nb-test-key" not in out.read_text()
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_the_analysis_parameters_are_the_analysis_options(path):
+    # every notebook declares each AnalysisOptions field with its type and default
+    from connect_analysis.options import notebook_defaults
+
+    declared = {p.name: (p.type, p.default) for p in notebook_parameters(path)}
+    expected = notebook_defaults()
+    assert {name: declared.get(name) for name in expected} == expected
+    assert expected["images"] == ("str", "posit") and expected["top_n"] == ("int", 20)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
