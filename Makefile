@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help demo test lint bench clean system-deps
+.PHONY: help demo test test-fast lint docs bench clean system-deps
 
 help: ## list every target
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -22,6 +22,9 @@ system-deps: ## install Debian packages the tests use (chromium, postgresql)
 
 test: lint system-deps ## lint, then the whole test suite
 	$(VENV)/bin/python -m pytest -q
+
+test-fast: $(STAMP) ## the unit and integration tests that take seconds (not e2e, not slow)
+	$(VENV)/bin/python -m pytest -q -m "not e2e and not slow"
 
 lint: $(STAMP) ## ruff, then import-linter's layer contracts (pyproject.toml)
 	$(VENV)/bin/ruff check connect_analysis tests bench tools

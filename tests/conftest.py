@@ -6,12 +6,22 @@ import pwd
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from suite import KINDS, SLOW
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        module = Path(str(item.fspath)).stem
+        if not any(item.get_closest_marker(k) for k in ("unit", "integration", "e2e")):
+            item.add_marker(getattr(pytest.mark, KINDS.get(module, "integration")))
+        if module in SLOW:
+            item.add_marker(pytest.mark.slow)
+
 
 # --- a real PostgreSQL server (session scope), for the preflight check and anyone else ------------
 
@@ -115,12 +125,3 @@ def _has_user(name: str) -> bool:
 
 # --- the report, rendered once per session (test_report*, test_browser, test_demo, test_notebooks) --
 from report_fixtures import demo_report, hostile_report  # noqa: E402,F401
-
-# --- uv, for tests that make fresh virtual environments ----------------------------------------
-
-
-def uv_binary() -> str | None:
-    """uv from this environment (the test extra installs it), else uv on PATH. The one beside
-    sys.executable is preferred: a pyenv shim on PATH would read a bundle's .python-version."""
-    here = Path(sys.executable).parent / "uv"
-    return str(here) if here.is_file() else shutil.which("uv")

@@ -16,7 +16,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import uv_binary
+from suite import uv_binary
 
 from connect_analysis.assets import assets_root, entry_notebook, notebooks_dir
 from connect_analysis.errors import ConfigError

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import uv_binary
+from suite import uv_binary
 
 REPO = Path(__file__).resolve().parents[1]
 
