@@ -1,4 +1,4 @@
-"""The notebooks: papermill's parameters contract, thin cells, the README's table, defaults."""
+"""The notebooks: papermill's parameters contract, thin cells, the parameters reference page, defaults."""
 
 from __future__ import annotations
 
@@ -60,8 +60,7 @@ def test_cells_are_thin_and_committed_clean(path):
 
 
 def _readme_parameters() -> set[tuple]:
-    text = (REPO / "README.md").read_text()
-    section = text.split("## Notebooks and the report", 1)[1].split("\n## ", 1)[0]
+    section = (REPO / "docs" / "reference" / "notebook-parameters.qmd").read_text()
     rows = set()
     for line in section.splitlines():
         # cells split on unescaped pipes; `\|` is a pipe inside a cell (GitHub Markdown)

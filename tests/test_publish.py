@@ -187,7 +187,7 @@ def test_the_readme_deploy_command_gets_as_far_as_a_read_only_server_allows(bund
     """The exact `rsconnect deploy` command of the README, pointed at the simulator: rsconnect
     accepts its options, validates the server, the key from CONNECT_API_KEY and the app mode,
     makes the bundle, and tries to create the content (which the read-only simulator refuses)."""
-    readme = (REPO / "README.md").read_text()
+    readme = (REPO / "docs" / "guides" / "publish-and-schedule.qmd").read_text()
     block = re.search(r"```sh\nconnect-analysis bundle --out (\S+)\n.*?\n(rsconnect deploy .*?)\n```",
                       readme, re.S)
     assert block, "the README's publishing block is missing"

@@ -29,12 +29,22 @@ PROVENANCE = {
     "bench_faults": ("916708e or earlier", "2da6510"),
     "bench_schedule": ("4e96e3c", "da297b6"),
     "bench_sysreqs": ("1f753a4 or earlier", "2da6510"),
+    "reliability_suite": ("916708e", "916708e"),
 }
-# README passages that belong to one bench: (first line starts with, section ends before)
+# README passages that belong to one bench: [(the passage starts with, it ends before), ...]
 EXCERPTS = {
-    "bench_fetch": ("**Speed** (`bench/bench_fetch.py`)", "\n## Snapshot tables"),
-    "bench_report": ("### Speed\n", "\n## Publishing on Connect"),
-    "bench_schedule": ("The simulator once answered every request ~40 ms late", "\n## Licences"),
+    "bench_simulator": [("Measured with `.venv/bin/python bench/bench_simulator.py`",
+                         "\n## Fetching a snapshot")],
+    "bench_fetch": [("**Speed** (`bench/bench_fetch.py`)", "\n## Snapshot tables")],
+    "bench_analysis": [("**Speed.** `.venv/bin/python bench/bench_analysis.py`",
+                        "\n## Notebooks and the report")],
+    "bench_report": [("### Speed\n", "\n## Publishing on Connect")],
+    "bench_schedule": [("Measured with `.venv/bin/python bench/bench_schedule.py`", "\nTests: ")],
+    "bench_sysreqs": [("**Speed** (`.venv/bin/python bench/bench_sysreqs.py", " Tests: `tests/test_sysreqs.py`")],
+    "bench_faults": [("`bench/bench_faults.py` on the `large` scenario", "\n## Performance"),
+                     ("The simulator once answered every request ~40 ms late", "\n## Licences")],
+    "reliability_suite": [("Figures from `.venv/bin/pytest tests/reliability -q`",
+                           "\n`bench/bench_faults.py` on the `large`")],
 }
 
 
@@ -61,6 +71,7 @@ def main() -> None:
     for row in table_rows(readme):
         bench = re.match(r"bench/(bench_\w+)\.py", row["command"]).group(1)
         by_bench.setdefault(bench, []).append(row)
+    by_bench["reliability_suite"] = [{"command": ".venv/bin/pytest tests/reliability -q"}]
     for bench, rows in sorted(by_bench.items()):
         measured_at, recorded_at = PROVENANCE[bench]
         result = {
@@ -70,13 +81,15 @@ def main() -> None:
             "commit": measured_at, "command": rows[0]["command"], "machine": MACHINE,
             "recorded_by": f"an earlier session (README at {recorded_at}; copied from the README "
                            f"at {README_COMMIT} by tools/import_readme_figures.py)",
-            "figures": {row["what"]: row["measured"] for row in rows},
-            "targets": {row["what"]: row["target"] for row in rows},
+            "figures": {row["what"]: row["measured"] for row in rows if "what" in row},
+            "targets": {row["what"]: row["target"] for row in rows if "what" in row},
         }
-        if bench in EXCERPTS:
-            start, end = EXCERPTS[bench]
+        passages = []
+        for start, end in EXCERPTS.get(bench, []):
             a = readme.index(start)
-            result["readme_excerpt"] = readme[a:readme.index(end, a)].strip() + "\n"
+            passages.append(readme[a:readme.index(end, a)].strip())
+        if passages:
+            result["readme_excerpt"] = "\n\n".join(passages) + "\n"
         path = RESULTS / f"{bench}-readme-{recorded_at}.json"
         path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
         print(path.relative_to(REPO))
