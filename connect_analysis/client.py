@@ -15,7 +15,6 @@ sent only to the server it was configured for, never to another host.
 from __future__ import annotations
 
 import email.utils
-import gc
 import logging
 import os
 import random
@@ -30,7 +29,6 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 
-from ._process import Held
 from .errors import (
     AuthError,
     ConfigError,
@@ -315,14 +313,12 @@ class Client:
 
     def _decode(self, response: requests.Response, url: str, into=None):
         try:
-            with gc_paused:
-                return msgspec.json.decode(response.content, type=into) if into else msgspec.json.decode(
-                    response.content)
+            return msgspec.json.decode(response.content, type=into) if into else msgspec.json.decode(
+                response.content)
         except msgspec.DecodeError:
             pass  # another shape, or what only the standard library reads (NaN, huge numbers, UTF-16)
         try:
-            with gc_paused:
-                return response.json()
+            return response.json()
         except ValueError:
             ctype = response.headers.get("content-type", "")
             if "json" in ctype or response.content.lstrip()[:1] in (b"{", b"["):
@@ -379,23 +375,6 @@ def _check_length(response: requests.Response) -> None:
     if expected and expected.isdigit() and "content-encoding" not in response.headers:
         if len(response.content) < int(expected):
             raise _CutShort(f"body cut short: {len(response.content)} of {expected} bytes")
-
-
-def _pause_gc() -> bool:
-    """Pauses the cyclic garbage collector while any thread decodes JSON (and for a whole
-    fetch): decoding makes millions of containers and no cycles, and collections
-    triggered by them cost about as much as the decoding itself on a large list."""
-    enabled = gc.isenabled()
-    gc.disable()
-    return enabled
-
-
-def _resume_gc(enabled: bool) -> None:
-    if enabled:
-        gc.enable()
-
-
-gc_paused = Held(_pause_gc, _resume_gc)
 
 
 def _retry_after(response: requests.Response) -> float | None:

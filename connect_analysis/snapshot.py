@@ -27,7 +27,6 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from . import schema
-from ._process import Held
 from .errors import SnapshotError, TableNotLoaded
 
 log = logging.getLogger(__name__)
@@ -301,19 +300,6 @@ def replace_dir(tmp: Path, dest: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _use_malloc() -> pa.MemoryPool:
-    """Arrow allocates with the C library's malloc while a fetch or a load runs. Its default,
-    mimalloc, asks for transparent huge pages: where the kernel has free 2 MB pages to give,
-    each first touch of one clears all of it, in every thread (up to 0.7 s of a 0.6 s
-    refresh; 10 M usage rows load in 0.9 s instead of 1.4 s; fetches peak ~100 MB lower)."""
-    pool = pa.default_memory_pool()
-    pa.set_memory_pool(pa.system_memory_pool())
-    return pool
-
-
-plain_allocator = Held(_use_malloc, pa.set_memory_pool)
-
-
 def load_snapshot(path: str | os.PathLike, columns: dict[str, list[str]] | None = None,
                   tables: list[str] | None = None, threads: bool = True) -> Snapshot:
     """Load a snapshot directory into DataFrames. Raises SnapshotError when it is not one.
@@ -338,8 +324,7 @@ def load_snapshot(path: str | os.PathLike, columns: dict[str, list[str]] | None 
     try:
         settings_file = src / SERVER_SETTINGS
         settings = json.loads(settings_file.read_text()) if settings_file.exists() else {}
-        with plain_allocator:
-            loaded = _load_tables(src, columns, tables, threads)
+        loaded = _load_tables(src, columns, tables, threads)
     except Exception as e:  # pyarrow raises several types for a corrupt file
         raise SnapshotError(f"{src} is corrupt: {type(e).__name__}: {e}") from None
     return Snapshot(manifest=manifest, server_settings=settings, tables=loaded, path=src)

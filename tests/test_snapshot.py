@@ -10,7 +10,6 @@ from connect_analysis.schema import conform
 from connect_analysis.snapshot import (
     SnapshotWriter,
     load_snapshot,
-    plain_allocator,
     read_encoded,
     write_snapshot,
 )
@@ -101,22 +100,6 @@ def test_encoded_parts_read_back_as_a_plain_write_with_only_used_values(tmp_path
         read_encoded(tmp_path / "bad.parquet", "visits")
     with pytest.raises(SnapshotError, match="columns"):
         read_encoded(tmp_path / "old" / "content.parquet", "visits")
-
-
-def test_arrow_allocates_with_malloc_inside_the_block_and_as_before_after():
-    before = pa.default_memory_pool()
-    pa.set_memory_pool(pa.mimalloc_memory_pool())
-    try:
-        with plain_allocator:
-            with plain_allocator:  # nested (two loads at once): the outer block still holds
-                pass
-            assert pa.default_memory_pool().backend_name == "system"
-        assert pa.default_memory_pool().backend_name == "mimalloc"
-        with pytest.raises(ValueError), plain_allocator:
-            raise ValueError("a load that fails")
-        assert pa.default_memory_pool().backend_name == "mimalloc"
-    finally:
-        pa.set_memory_pool(before)
 
 
 def test_a_part_that_fails_leaves_the_previous_snapshot(tmp_path):
