@@ -133,6 +133,11 @@ def main():
                           str(work / f"snap-{args.refreshes}"), later.isoformat(), args.days, args.workers, None)
         finally:
             shutil.rmtree(work, ignore_errors=True)
+    summarise(args, a, a2, b, runs, c, c2)
+
+
+def summarise(args, a, a2, b, runs, c, c2) -> None:
+    """Print the figures and write them as a result (bench/results/)."""
     print()
     print(f"kit rows: visits {a['rows']['visits']}, shiny_sessions {a['rows']['shiny_sessions']}, "
           f"content {a['rows']['content']}, bundles (a') {a2['rows']['bundles']}")
