@@ -42,7 +42,7 @@ def kit_fetch(url, out, now, days, workers, bundle_history, queue):
     m = fetch_snapshot(server=url, out=out, days=days, quiet=True, workers=workers, api_key=KEY,
                        now=pd.Timestamp(now).to_pydatetime(), bundle_history=bundle_history)
     queue.put({"seconds": time.perf_counter() - t0, "rss": peak_rss_bytes(), "rows": m["row_counts"],
-               "mode": m["refresh"]["mode"]})
+               "mode": m["refresh"]["mode"], "cpu_seconds": time.process_time()})
 
 
 def sdk_fetch(url, start, end, queue):
@@ -166,8 +166,9 @@ def summarise(args, a, a2, b, runs, c, c2) -> None:
 
 
 def tuning_state() -> str:
-    """Whether the fetch's process-wide tuning was on (CONNECT_ANALYSIS_TUNING=0 turns it off)."""
-    return "off" if os.environ.get("CONNECT_ANALYSIS_TUNING", "").strip() in ("0", "off", "false") else "on"
+    """CONNECT_ANALYSIS_TUNING as the fetches saw it ("on" when unset): the process-wide
+    settings they held (connect_analysis/_process.py)."""
+    return os.environ.get("CONNECT_ANALYSIS_TUNING", "").strip() or "on"
 
 
 if __name__ == "__main__":

@@ -3,28 +3,25 @@
     with fetch_tuning():    # entered by fetch_snapshot only, never by load_snapshot or analyze
         ...
 
-Three pieces, each a Held (applied by the first thread in, restored by the last out, also when
-the block raises):
+Each piece is a Held (applied by the first thread in, restored by the last out, also when the
+block raises). One is left, the one bench/bench_tuning.py shows earning its keep:
 
-    gc        the cyclic garbage collector paused: decoding makes millions of containers and no
-              cycles, and collections triggered by them cost about as much as the decoding
-    switch    a thread waiting for the GIL gets it after 0.5 ms instead of 5: the threads
-              waiting on the network answer promptly while others decode and build tables
     malloc    Arrow allocates with the C library's malloc: its default, mimalloc, asks for
               transparent huge pages, and where the kernel has free 2 MB pages each first touch
-              clears all of it, in every thread
+              clears all of it, in every thread (a refresh of `large`: 0.5 s less CPU, 60 MB
+              less peak memory; a cold fetch ~100 MB less)
+
+Pausing the cycle collector and shorter GIL switch intervals were pieces too, until the same
+bench showed neither saving anything measurable (docs/explanation/performance.qmd).
 
 CONNECT_ANALYSIS_TUNING switches them, read when a fetch starts: unset, "1" or "on": all;
-"0" or "off": none; a comma-separated list ("gc,malloc"): those. What each earns is measured by
-bench/bench_fetch.py (docs/explanation/performance.qmd).
+"0" or "off": none; a comma-separated list of names: those.
 """
 
 from __future__ import annotations
 
 import contextlib
-import gc
 import os
-import sys
 import threading
 from collections.abc import Callable
 
@@ -52,23 +49,6 @@ class Held:
                 self._restore(self._before)
 
 
-def _pause_gc() -> bool:
-    enabled = gc.isenabled()
-    gc.disable()
-    return enabled
-
-
-def _resume_gc(enabled: bool) -> None:
-    if enabled:
-        gc.enable()
-
-
-def _quick_switches() -> float:
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(min(interval, 0.0005))
-    return interval
-
-
 def _use_malloc():
     import pyarrow as pa
 
@@ -84,8 +64,6 @@ def _restore_pool(pool) -> None:
 
 
 PIECES = {
-    "gc": Held(_pause_gc, _resume_gc),
-    "switch": Held(_quick_switches, sys.setswitchinterval),
     "malloc": Held(_use_malloc, _restore_pool),
 }
 

@@ -79,9 +79,8 @@ def fetch_snapshot(server: str | None = None, out: str | Path = "snap", days: in
     earlier, or at `since` (a date or timestamp; UTC when it has no offset).
     bundle_history: read every bundle of every item (bundles.parquet); None reads it
     only on servers without the storage endpoints, which need it for storage figures.
-    While it runs it holds connect_analysis._process.fetch_tuning() (cycle collector paused,
-    quicker GIL switches, Arrow on malloc; CONNECT_ANALYSIS_TUNING=0 turns them off), all
-    restored when it returns or raises.
+    While it runs it holds connect_analysis._process.fetch_tuning() (Arrow allocating with
+    malloc; CONNECT_ANALYSIS_TUNING=0 turns it off), restored when it returns or raises.
     """
     started = time.monotonic()
     if not isinstance(workers, int) or workers < 1:
