@@ -19,10 +19,11 @@ _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 
 
 def option(flag: str, help: str, *, metavar: str | None = None, minimum: int | None = None,
-           repeatable: bool = False) -> dict:
-    """A field's metadata: its CLI flag, help text, and the range or repetition it allows."""
+           repeatable: bool = False, notebooks: bool = True) -> dict:
+    """A field's metadata: its CLI flag, help text, the range or repetition it allows, and
+    whether the notebooks declare it as a parameter."""
     return {"flag": flag, "help": help, "metavar": metavar, "minimum": minimum,
-            "repeatable": repeatable}
+            "repeatable": repeatable, "notebooks": notebooks}
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,9 @@ class AnalysisOptions:
     current_use_bytes: int | None = field(default=None, metadata=option(
         "--current-use-bytes", "Measured bytes in use (e.g. `du -sb` of the data directory); "
         "default: the bundle bytes.", metavar="BYTES", minimum=1))
+    target_version: str | None = field(default=None, metadata=option(
+        "--target-version", "Connect version of the new cluster (default: the old server's "
+        "version).", metavar="YYYY.MM.PATCH", notebooks=False))
 
     def __post_init__(self):
         for f in fields(self):
@@ -54,6 +58,9 @@ class AnalysisOptions:
         bad = [g for g in self.must_keep if not _GUID.match(g)]
         if bad:
             raise ConfigError(f"must_keep: not a content GUID: {bad[0]!r}")
+        if self.target_version is not None and not isinstance(self.target_version, str):
+            raise ConfigError(f"target_version must be a version such as 2025.09.0, not "
+                              f"{self.target_version!r}")
         if not isinstance(self.images, str) or not self.images:
             raise ConfigError("images must be posit, server or a YAML file")
         if self.images not in NAMED_IMAGES:
@@ -73,11 +80,12 @@ class AnalysisOptions:
         """The keyword arguments of connect_analysis.analysis.analyze."""
         return {"images": self.images, "must_keep_guids": self.must_keep,
                 "must_keep_tags": self.must_keep_tags, "top_n": self.top_n,
-                "current_use_bytes": self.current_use_bytes}
+                "current_use_bytes": self.current_use_bytes, "target_version": self.target_version}
 
     def notebook_parameters(self) -> dict:
-        """The values papermill injects into every notebook's parameters cell."""
-        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        """The values papermill injects into every notebook's parameters cell (the fields the
+        notebooks declare; target_version goes to summary.json's verdicts only)."""
+        values = {f.name: getattr(self, f.name) for f in fields(self) if f.metadata["notebooks"]}
         values["must_keep"], values["must_keep_tags"] = list(self.must_keep), list(self.must_keep_tags)
         values["current_use_bytes"] = self.current_use_bytes or 0
         return values

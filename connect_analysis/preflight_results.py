@@ -61,13 +61,15 @@ def read_results(path: str | os.PathLike) -> list[CheckResult]:
     return results
 
 
-def format_results(results: list[CheckResult]) -> str:
-    """Plain text for a terminal: one line per check, and the fix under each failure."""
+def format_results(results: list[CheckResult], skipped=()) -> str:
+    """Plain text for a terminal: one line per check, the fix under each failure, then one
+    SKIP line per (name, why) in skipped."""
     lines = []
     for r in results:
         lines.append(f"{'PASS' if r.ok else 'FAIL'}  {r.name:<8}  {r.target}: {r.detail}")
         if not r.ok and r.fix:
             lines.append(f"      fix: {r.fix}")
+    lines += [f"SKIP  {name:<8}  {why}" for name, why in skipped]
     passed = sum(r.ok for r in results)
     lines.append(f"{passed} of {len(results)} checks passed")
     return "\n".join(lines)

@@ -155,7 +155,10 @@ def test_cli_analyze_bad_input_is_one_line(tmp_path, args, message):
 def _readme_section():
     from pathlib import Path
 
-    return (Path(__file__).resolve().parents[1] / "docs" / "reference" / "analysis-files.qmd").read_text()
+    root = Path(__file__).resolve().parents[1]
+    # readiness.csv and its summary keys are documented on their own page
+    return ((root / "docs" / "reference" / "analysis-files.qmd").read_text()
+            + (root / "docs" / "reference" / "readiness-codes.qmd").read_text())
 
 
 def test_readme_documents_every_summary_key_and_csv_column(tmp_path):

@@ -41,9 +41,12 @@ def build_report(snapshot: str | os.PathLike, out: str | os.PathLike, *,
     options: the analysis options (AnalysisOptions; default: its defaults), given to the
     analysis and to every notebook alike, so the report shows what summary.json holds.
 
+    options.target_version, the new cluster's Connect version, goes to the readiness verdicts
+    in summary.json only (the notebooks use the default, the old server's version).
+
     quarto: the Quarto binary to render with (default: `quarto` on PATH; "" forces the
-    built-in renderer). Raises SnapshotError, ConfigError or ReportError (naming the
-    notebook and cell that failed; the executed notebooks stay in out/notebooks).
+    built-in renderer). Raises SnapshotError, ConfigError or ReportError (naming the notebook and cell that failed;
+    the executed notebooks stay in out/notebooks).
     """
     from ..analysis import analyze, load_for_analysis, write_analysis
 
