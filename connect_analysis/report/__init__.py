@@ -76,14 +76,7 @@ def build_report(snapshot: str | os.PathLike, out: str | os.PathLike, *,
     seconds["execute"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    summary = load_summary(out)
-    quarto = shutil.which("quarto") if quarto is None else quarto
-    if quarto:
-        from .quarto import render_quarto
-
-        html_file, renderer = render_quarto(quarto, executed, out, summary), "quarto"
-    else:
-        html_file, renderer = render_html(executed, out, summary), "nbconvert"
+    html_file, renderer = _render(executed, out, quarto)
     seconds["render"] = time.perf_counter() - t0
 
     pdf_file = None
@@ -95,6 +88,17 @@ def build_report(snapshot: str | os.PathLike, out: str | os.PathLike, *,
         seconds["pdf"] = time.perf_counter() - t0
     return Report(html=html_file, notebooks=executed, pdf=pdf_file, renderer=renderer,
                   seconds=seconds)
+
+
+def _render(executed: list[Path], out: Path, quarto: str | None) -> tuple[Path, str]:
+    """(report.html, which renderer made it): Quarto when found (or given), else nbconvert."""
+    summary = load_summary(out)
+    quarto = shutil.which("quarto") if quarto is None else quarto
+    if quarto:
+        from .quarto import render_quarto
+
+        return render_quarto(quarto, executed, out, summary), "quarto"
+    return render_html(executed, out, summary), "nbconvert"
 
 
 __all__ = ["AnalysisOptions", "Report", "build_report", "notebooks_dir"]
