@@ -215,6 +215,36 @@ def capacity_run(ds, capacity: int, latency: float) -> dict:
     return out
 
 
+def flat_figures(result: dict) -> tuple[dict, dict]:
+    """(figures, targets) as bench/_results.py and the docs' performance page read them:
+    flat names that say their unit."""
+    fig = {"scale": result["scale"], "content_items": result["content_items"]}
+    targets = {}
+    for row in result.get("old_server", []):
+        at = f"{row['latency_ms']:g}ms"
+        for who in ("kit", "posit_sdk"):
+            r = row.get(who)
+            if r:
+                fig |= {f"{who}_{at}_seconds": r["seconds"], f"{who}_{at}_requests": r["requests"],
+                        f"{who}_{at}_peak_rss_mib": round(r["peak_rss_bytes"] / 2**20)}
+        if row.get("kit"):
+            fig[f"kit_{at}_settled_concurrency"] = row["kit"]["concurrency"]["settled"]
+        if "speedup" in row:
+            fig[f"speedup_{at}"] = row["speedup"]
+            targets[f"speedup_{at}"] = ">= 10x"
+    c = result.get("capacity_limited")
+    if c:
+        fig |= {"capacity": c["capacity"], "capacity_latency_ms": c["latency_ms"],
+                "capacity_idle_server_median_ms": c["idle_server_median_ms"],
+                "capacity_kit_default_server_median_ms": c["kit_default"]["server_median_ms"],
+                "capacity_kit_default_settled_concurrency": c["kit_default"]["concurrency"]["settled"],
+                "capacity_kit_default_vs_idle": c["kit_default_vs_idle"],
+                "capacity_fixed_32_server_median_ms": c["fixed_32_workers"]["server_median_ms"],
+                "capacity_fixed_32_vs_idle": c["fixed_32_vs_idle"]}
+        targets |= {"capacity_kit_default_vs_idle": "<= 1.5x", "capacity_fixed_32_vs_idle": "> 3x"}
+    return fig, targets
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scale", type=float, default=1.0, help="share of the large scenario's content items")
@@ -248,7 +278,10 @@ def main():
         result["old_server"] = old_server_runs(ds, latencies, parts, sdk_from)
     if "capacity" in parts:
         result["capacity_limited"] = capacity_run(ds, args.capacity, args.capacity_latency)
-    out = args.out or Path(__file__).parent / "results" / f"old-server-{datetime.now(UTC):%Y-%m-%d}.json"
+    result["figures"], result["targets"] = flat_figures(result)
+    result["command"] = " ".join(["bench/bench_old_server.py", *sys.argv[1:]])
+    result["recorded_by"] = "bench"
+    out = args.out or Path(__file__).parent / "results" / f"old-server-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {out}")

@@ -56,5 +56,5 @@ def test_staged_project_holds_the_executed_notebooks_once(hostile_report):
 def test_the_documented_command_is_the_one_run():
     command = " ".join(quarto_command("quarto"))
     assert command == "quarto render --no-execute"
-    assert f"`{command}`" in (REPO / "README.md").read_text()
+    assert f"`{command}`" in (REPO / "docs" / "guides" / "report.qmd").read_text()
     assert f"#     {command}\n" in (REPO / "_quarto.yml").read_text()

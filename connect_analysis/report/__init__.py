@@ -14,9 +14,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..assets import notebooks_dir
 from ..errors import ConfigError
+from ..options import AnalysisOptions
 from .execute import execute_notebooks, notebook_paths
-from .render import load_summary, render_html, templates_dir
+from .render import load_summary, render_html
 
 
 @dataclass
@@ -30,41 +32,31 @@ class Report:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def notebooks_dir() -> Path:
-    """notebooks/ at the repository root."""
-    return templates_dir().parent / "notebooks"
-
-
-def build_report(snapshot: str | os.PathLike, out: str | os.PathLike, *, top_n: int = 20,
-                 images: str | os.PathLike | None = None, must_keep: tuple[str, ...] = (),
-                 must_keep_tags: tuple[str, ...] = (), current_use_bytes: int | None = None,
+def build_report(snapshot: str | os.PathLike, out: str | os.PathLike, *,
+                 options: AnalysisOptions | None = None,
                  preflight: str | os.PathLike | None = None, pdf: bool = False,
-                 quarto: str | None = None, target_version: str | None = None) -> Report:
+                 quarto: str | None = None) -> Report:
     """Analyse the snapshot into out, execute every notebook against it, render report.html.
 
-    top_n, images ("posit", "server" or a YAML file), must_keep (GUIDs), must_keep_tags and
-    current_use_bytes (measured bytes in use) are the options of `analyze`, given to the
+    options: the analysis options (AnalysisOptions; default: its defaults), given to the
     analysis and to every notebook alike, so the report shows what summary.json holds.
 
+    options.target_version, the new cluster's Connect version, goes to the readiness verdicts
+    in summary.json only (the notebooks use the default, the old server's version).
+
     quarto: the Quarto binary to render with (default: `quarto` on PATH; "" forces the
-    built-in renderer). target_version: the new cluster's Connect version for the readiness
-    verdicts in summary.json (the notebooks use the default, the old server's version).
-    Raises SnapshotError, ConfigError or ReportError (naming the notebook and cell that failed;
+    built-in renderer). Raises SnapshotError, ConfigError or ReportError (naming the notebook and cell that failed;
     the executed notebooks stay in out/notebooks).
     """
     from ..analysis import analyze, load_for_analysis, write_analysis
-    from .notebook import check_parameters
 
+    options = options or AnalysisOptions()
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
     snapshot = Path(snapshot).resolve()
     out = Path(out).resolve()
-    params = check_parameters(snapshot=str(snapshot), top_n=top_n,
-                              images=str(images or ""), must_keep=list(must_keep),
-                              must_keep_tags=list(must_keep_tags),
-                              current_use_bytes=current_use_bytes, preflight=str(preflight or ""))
     if preflight:
-        from ..preflight import read_results
+        from ..preflight_results import read_results
 
         read_results(preflight)  # a bad file fails here, in one line, not inside a notebook
     snap = load_for_analysis(snapshot)
@@ -73,33 +65,18 @@ def build_report(snapshot: str | os.PathLike, out: str | os.PathLike, *, top_n: 
     except OSError as e:
         raise ConfigError(f"cannot create {out}: {e.strerror or e}") from None
 
-    result = analyze(snap, images=params["images"], must_keep_guids=params["must_keep"],
-                     must_keep_tags=params["must_keep_tags"], top_n=top_n,
-                     current_use_bytes=params["current_use_bytes"], target_version=target_version)
-    write_analysis(result, out)
+    write_analysis(analyze(snap, **options.analyze_kwargs()), out)
     seconds["analyze"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     executed = execute_notebooks(notebook_paths(notebooks_dir()), out / "notebooks", {
-        "snapshot": str(snapshot),
-        "top_n": top_n,
-        "images": params["images"] or "",
-        "must_keep": list(params["must_keep"]),
-        "must_keep_tags": list(params["must_keep_tags"]),
-        "current_use_bytes": current_use_bytes or 0,  # the notebooks' "not measured"
+        "snapshot": str(snapshot), **options.notebook_parameters(),
         "preflight": str(Path(preflight).resolve()) if preflight else "",
     })
     seconds["execute"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    summary = load_summary(out)
-    quarto = shutil.which("quarto") if quarto is None else quarto
-    if quarto:
-        from .quarto import render_quarto
-
-        html_file, renderer = render_quarto(quarto, executed, out, summary), "quarto"
-    else:
-        html_file, renderer = render_html(executed, out, summary), "nbconvert"
+    html_file, renderer = _render(executed, out, quarto)
     seconds["render"] = time.perf_counter() - t0
 
     pdf_file = None
@@ -113,4 +90,15 @@ def build_report(snapshot: str | os.PathLike, out: str | os.PathLike, *, top_n: 
                   seconds=seconds)
 
 
-__all__ = ["Report", "build_report", "notebooks_dir"]
+def _render(executed: list[Path], out: Path, quarto: str | None) -> tuple[Path, str]:
+    """(report.html, which renderer made it): Quarto when found (or given), else nbconvert."""
+    summary = load_summary(out)
+    quarto = shutil.which("quarto") if quarto is None else quarto
+    if quarto:
+        from .quarto import render_quarto
+
+        return render_quarto(quarto, executed, out, summary), "quarto"
+    return render_html(executed, out, summary), "nbconvert"
+
+
+__all__ = ["AnalysisOptions", "Report", "build_report", "notebooks_dir"]

@@ -5,21 +5,17 @@ and turn the summary into the answers table. Notebook cells stay one line each.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from ..errors import ConfigError
+from ..options import AnalysisOptions, fields_by_name
 from ..tables import Table, human_bytes, key_values
 
 # the default `snapshot` parameter, relative to notebooks/ (Jupyter's working directory there)
 DEMO_SNAPSHOT = "../demo-output/snapshot"
-# where the default is fetched to instead when CONNECT_SERVER is set: never the demo's directory,
-# so demo data is never shown as the server's
-SERVER_SNAPSHOT = "../connect-output/snapshot"
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 @dataclass
@@ -36,105 +32,58 @@ class Prepared:
         return self.result.summary
 
 
-def check_parameters(*, snapshot: str, days: int = 90, top_n: int = 20, images: str = "",
-                     must_keep: list | tuple = (), must_keep_tags: list | tuple = (),
-                     current_use_bytes: int | None = None, preflight: str = "") -> dict:
+def check_parameters(*, snapshot: str, days: int = 90, preflight: str = "",
+                     **options) -> dict:
     """The parameters, validated; raises ConfigError naming the first bad one.
 
-    current_use_bytes: measured bytes in use (None or 0, the notebooks' default: not measured,
-    the bundle bytes count)."""
+    options: the analysis options (AnalysisOptions fields, as papermill literals: a
+    current_use_bytes of 0 is "not measured"). Returns {"snapshot", "days", "preflight",
+    "options": AnalysisOptions}."""
     if not isinstance(snapshot, str | os.PathLike) or not str(snapshot):
         raise ConfigError("snapshot must be a directory path")
-    for name, value in (("days", days), ("top_n", top_n)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ConfigError(f"{name} must be a whole number >= 1, not {value!r}")
-    if not isinstance(must_keep, list | tuple) or not all(isinstance(g, str) for g in must_keep):
-        raise ConfigError("must_keep must be a list of content GUIDs")
-    bad = [g for g in must_keep if not _GUID.match(g)]
-    if bad:
-        raise ConfigError(f"must_keep: not a content GUID: {bad[0]!r}")
-    if not isinstance(must_keep_tags, list | tuple) or not all(
-            isinstance(t, str) and t for t in must_keep_tags):
-        raise ConfigError("must_keep_tags must be a list of tag names or ids")
-    if current_use_bytes is not None and (isinstance(current_use_bytes, bool)
-                                          or not isinstance(current_use_bytes, int)
-                                          or current_use_bytes < 0):
-        raise ConfigError(f"current_use_bytes must be a whole number of bytes >= 0, "
-                          f"not {current_use_bytes!r}")
-    named = {"", "posit", "server"}  # images: Posit's public images, or the server's own
-    for name, value in (("images", "" if images in named else images), ("preflight", preflight)):
-        if value and not Path(value).expanduser().is_file():
-            raise ConfigError(f"{name}: no such file: {value}")
-    return {"snapshot": Path(snapshot).expanduser(), "days": days, "top_n": top_n,
-            "images": (images or None) if images in named else str(Path(images).expanduser().resolve()),
-            "must_keep": tuple(must_keep), "must_keep_tags": tuple(must_keep_tags),
-            "current_use_bytes": current_use_bytes or None,
-            "preflight": Path(preflight).expanduser() if preflight else None}
+    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+        raise ConfigError(f"days must be a whole number >= 1, not {days!r}")
+    unknown = set(options) - set(fields_by_name())
+    if unknown:
+        raise ConfigError(f"unknown parameter {sorted(unknown)[0]!r}")
+    if preflight and not Path(preflight).expanduser().is_file():
+        raise ConfigError(f"preflight: no such file: {preflight}")
+    return {"snapshot": Path(snapshot).expanduser(), "days": days,
+            "preflight": Path(preflight).expanduser() if preflight else None,
+            "options": AnalysisOptions.from_parameters(**options)}
 
 
 def open_snapshot(path: Path, days: int = 90):
-    """Load the snapshot at path.
+    """Load the snapshot at path (only the columns the analysis reads).
 
-    For the default path (a notebook opened with no arguments): with CONNECT_SERVER set, the
-    server is fetched into SERVER_SNAPSHOT (key from CONNECT_API_KEY) unless that already holds
-    this server's snapshot; without it, the demo snapshot is made when missing. Any other path
-    that is missing is fetched from CONNECT_SERVER when set, else it is an error.
+    The report never fetches: a missing snapshot is a SnapshotError saying how to make one.
+    days is unused (kept for the notebooks' parameter of that name).
     """
     from ..analysis import load_for_analysis
+    from ..errors import SnapshotError
 
     path = Path(path)
-    server = os.environ.get("CONNECT_SERVER")
-    default = path.resolve() == Path(DEMO_SNAPSHOT).resolve()
-    if server and default:
-        path = Path(SERVER_SNAPSHOT)
-        if not _holds(path, server):
-            _fetch(server, path, days)
-    elif not path.exists():
-        if server:
-            _fetch(server, path, days)
-        elif default:
-            from ..demo import make_demo_snapshot
-
-            make_demo_snapshot(path)
+    if not (path / "manifest.json").exists():
+        hint = ("make the demo snapshot with `make demo` (or `connect-analysis demo`)"
+                if path.resolve() == Path(DEMO_SNAPSHOT).resolve() else
+                "fetch one with `connect-analysis fetch --server URL --out DIR`")
+        raise SnapshotError(f"no snapshot at {path}: {hint}, then pass its directory as the "
+                            "`snapshot` parameter")
     return load_for_analysis(path)
 
 
-def _fetch(server: str, path: Path, days: int) -> None:
-    from ..fetch import fetch_snapshot
-
-    fetch_snapshot(server, path, days=days, quiet=True)
-
-
-def _holds(path: Path, server: str) -> bool:
-    """Whether path holds a snapshot of server; not when the URL is bad (the fetch says why)."""
-    import json
-
-    from ..client import normalize_server
-
-    try:
-        return json.loads((path / "manifest.json").read_text()).get("server") == normalize_server(server)
-    except (OSError, ValueError, AttributeError, ConfigError):
-        return False
-
-
-def prepare(*, snapshot: str, days: int = 90, top_n: int = 20, images: str = "",
-            must_keep: list | tuple = (), must_keep_tags: list | tuple = (),
-            current_use_bytes: int | None = None, preflight: str = "") -> Prepared:
+def prepare(*, snapshot: str, days: int = 90, preflight: str = "", **options) -> Prepared:
     """Check the parameters, open the snapshot and analyse it (the notebooks' second cell).
 
-    The analysis options are those of `connect-analysis analyze`, so a notebook given the
-    same options shows the same figures as summary.json."""
+    options: the AnalysisOptions fields, so a notebook given the options of `analyze` shows
+    the same figures as summary.json."""
     from ..analysis import analyze
 
-    p = check_parameters(snapshot=snapshot, days=days, top_n=top_n, images=images,
-                         must_keep=must_keep, must_keep_tags=must_keep_tags,
-                         current_use_bytes=current_use_bytes, preflight=preflight)
+    p = check_parameters(snapshot=snapshot, days=days, preflight=preflight, **options)
     snap = open_snapshot(p["snapshot"], days=p["days"])
-    result = analyze(snap, images=p["images"], must_keep_guids=p["must_keep"],
-                     must_keep_tags=p["must_keep_tags"], top_n=p["top_n"],
-                     current_use_bytes=p["current_use_bytes"])
+    result = analyze(snap, **p["options"].analyze_kwargs())
     return Prepared(snapshot_path=Path(snap.path or p["snapshot"]), snapshot=snap, result=result,
-                    top_n=p["top_n"])
+                    top_n=p["options"].top_n)
 
 
 def answers(summary: dict) -> Table:
@@ -219,7 +168,7 @@ def preflight_results(path: str) -> pd.DataFrame:
     """The results of `connect-analysis preflight --json` in path ("" : none), one row each."""
     if not path:
         return pd.DataFrame(columns=["name", "target", "ok", "detail", "fix"])
-    from ..preflight import read_results
+    from ..preflight_results import read_results
 
     return pd.DataFrame([r.to_dict() for r in read_results(path)],
                         columns=["name", "target", "ok", "detail", "fix"])

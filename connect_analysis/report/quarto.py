@@ -15,19 +15,17 @@ from pathlib import Path
 
 import nbformat
 
+from ..assets import quarto_project_file, templates_dir
 from ..errors import ReportError
-from .render import data_files, files_html, header_html, templates_dir
+from .render import data_files, files_html, header_html
 
 PROJECT_DIR = "quarto-project"
 TIMEOUT_S = 600
 
 
 def project_file() -> Path:
-    """_quarto.yml at the repository root."""
-    path = templates_dir().parent / "_quarto.yml"
-    if not path.exists():
-        raise ReportError(f"{path} not found")
-    return path
+    """The kit's _quarto.yml (connect_analysis.assets)."""
+    return quarto_project_file()
 
 
 def quarto_command(quarto: str) -> list[str]:

@@ -19,6 +19,7 @@ import jinja2
 import nbformat
 
 from .. import __version__
+from ..assets import templates_dir
 from ..errors import ReportError
 
 # what each analysis file beside the report holds (files not listed are linked without a note)
@@ -35,14 +36,6 @@ DATA_FILES = {
     "downtime-by-app-mode.csv": "content and bundles by type",
     "run-as.csv": "content with a custom run-as user or run-as-current-user",
 }
-
-
-def templates_dir() -> Path:
-    """templates/ at the repository root (next to notebooks/ and _quarto.yml)."""
-    path = Path(__file__).resolve().parents[2] / "templates"
-    if not (path / "report.html.j2").exists():
-        raise ReportError(f"report templates not found in {path}")
-    return path
 
 
 def section_html(notebook: nbformat.NotebookNode) -> str:
