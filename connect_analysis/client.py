@@ -14,6 +14,7 @@ sent only to the server it was configured for, never to another host.
 
 from __future__ import annotations
 
+import codecs
 import email.utils
 import gc
 import logging
@@ -28,8 +29,8 @@ from urllib.parse import urljoin, urlsplit
 import msgspec
 import requests
 import urllib3
-from requests.adapters import HTTPAdapter
 
+from . import _bounds, _keyguard, _tls
 from ._process import Held
 from .errors import (
     AuthError,
@@ -101,8 +102,12 @@ def normalize_server(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigError(f"--server must be an http(s) URL such as https://connect.example.com, got {url!r}")
-    if parts.username or parts.password:
+    if parts.username or parts.password or "@" in parts.netloc:
         raise ConfigError("--server must not contain credentials; the key comes from CONNECT_API_KEY")
+    try:
+        _keyguard.origin(url)
+    except _keyguard.UnsafeURL as e:
+        raise ConfigError(f"--server {url!r} is not usable: {e}") from None
     path = re.sub(r"/+$", "", parts.path)
     path = re.sub(r"/__api__$", "", path)
     return f"{parts.scheme}://{parts.netloc}{path}"
@@ -118,16 +123,10 @@ def _env_flag(name: str) -> bool:
 
 
 def _same_origin(a: str, b: str) -> bool:
-    pa, pb = urlsplit(a), urlsplit(b)
-    if pa.hostname != pb.hostname:
+    try:
+        return _keyguard.same_origin(a, b)
+    except _keyguard.UnsafeURL:
         return False
-    if pa.scheme == pb.scheme:
-        return (pa.port or _DEFAULT_PORT[pa.scheme]) == (pb.port or _DEFAULT_PORT[pb.scheme])
-    # http -> https on the same host and default ports is the usual TLS upgrade
-    return pa.scheme == "http" and pb.scheme == "https" and pa.port in (None, 80) and pb.port in (None, 443)
-
-
-_DEFAULT_PORT = {"http": 80, "https": 443}
 
 
 class Client:
@@ -145,9 +144,8 @@ class Client:
                  timeout: tuple[float, float] = (10.0, 120.0), retries: int = 8,
                  backoff: float = 0.25, max_backoff: float = 20.0, max_in_flight: int = 8):
         self.server = normalize_server(server if server is not None else os.environ.get("CONNECT_SERVER", ""))
-        key = api_key if api_key is not None else os.environ.get("CONNECT_API_KEY", "")
-        if not key.strip():
-            raise ConfigError("no API key: set CONNECT_API_KEY to a Connect API key")
+        key = _keyguard.check_key(api_key if api_key is not None else os.environ.get("CONNECT_API_KEY", ""))
+        _keyguard.remember(key)
         ca = ca_certificate if ca_certificate is not None else os.environ.get("CONNECT_CA_CERTIFICATE") or None
         insecure = _env_flag("CONNECT_INSECURE") if insecure is None else insecure
         if ca and not os.path.isfile(ca):
@@ -157,13 +155,16 @@ class Client:
         self.retries = retries
         self.backoff = backoff
         self.max_backoff = max_backoff
-        self._auth = _KeyAuth(key.strip())
+        self._auth = _KeyAuth(key)
         self._no_auth = _KeyAuth(None)
         self._slots = threading.BoundedSemaphore(max(1, max_in_flight))
         self._count_lock = threading.Lock()
         self.request_count = 0
         self.retry_count = 0
+        self.invalid_utf8 = 0  # byte sequences of server text that were not UTF-8, replaced
         self._cancelled: str | None = None
+        self._cancel_event = threading.Event()
+        self.limits = _bounds.Limits.from_env()
         self.session = requests.Session()
         # passed on every request too: requests lets REQUESTS_CA_BUNDLE override session.verify
         self.verify = False if insecure else (ca or True)
@@ -172,7 +173,7 @@ class Client:
         self.session.verify = self.verify
         self.session.headers["User-Agent"] = f"connect-analysis/{_kit_version()}"
         self.session.headers["Accept"] = "application/json"
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(4, max_in_flight * 2), max_retries=0)
+        adapter = _bounds.WatchedAdapter(pool_connections=4, pool_maxsize=max(4, max_in_flight * 2), max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
 
@@ -188,6 +189,8 @@ class Client:
     def cancel(self, why: str) -> None:
         """Make every later request fail at once (another thread already hit a fatal error)."""
         self._cancelled = why
+        self._cancel_event.set()
+        _bounds.WATCHDOG.abort(self)
 
     def __repr__(self) -> str:
         return f"Client({self.server!r})"
@@ -238,7 +241,7 @@ class Client:
                     self._sleep(attempt, wait, f"HTTP {response.status_code}", url)
                     continue
                 if response.status_code >= 400:
-                    self._raise_for(response, final, redirected=not _same_origin(url, final))
+                    self._raise_for(response, final, redirected=not _same_origin(self.server, final))
                 if response.status_code >= 300:
                     raise ServerError(f"{self.server} sent too many redirects for {_show(url)}",
                                       status=response.status_code, url=_show(url))
@@ -251,10 +254,15 @@ class Client:
                     return None, final
                 return self._decode(response, final, into), final
             except requests.exceptions.SSLError as e:
-                raise UnreachableError(
-                    f"TLS verification failed for {self.server}: {_reason(e)}; set CONNECT_CA_CERTIFICATE "
-                    "to the CA bundle that signed its certificate (or CONNECT_INSECURE=1 to skip checks)",
-                    url=_show(url)) from None
+                raise UnreachableError(_tls.explain(self.server, e, self.verify), url=_show(url)) from None
+            except _bounds.DeadlineExceeded as e:
+                raise ServerError(f"{self.server} gave {_path(_show(url))} no complete answer in time ({e}; "
+                                  "CONNECT_REQUEST_DEADLINE): the server or a proxy is stalled", url=_show(url)) from None
+            except _bounds.BodyRefused as e:
+                raise ServerError(f"{self.server} answered {_path(_show(url))} with {e}; the kit stopped reading it",
+                                  url=_show(url)) from None
+            except _bounds.Aborted:
+                raise Cancelled(self._cancelled or "stopped", url=_show(url)) from None
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
                     requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError,
                     _CutShort) as e:
@@ -275,25 +283,28 @@ class Client:
 
     def _get_once(self, url: str, params: dict | None) -> tuple[requests.Response, str]:
         """One GET, following up to MAX_REDIRECTS redirects; the body is read in full here."""
-        current, auth = url, self._auth
+        current, auth = url, (self._auth if _same_origin(self.server, url) else self._no_auth)
         for _ in range(MAX_REDIRECTS + 1):
-            with self._slots:
+            with self._slots, _bounds.watch(self, self.limits.deadline):
                 with self._count_lock:
                     self.request_count += 1
                 response = self.session.get(current, params=params, auth=auth, timeout=self.timeout,
                                             verify=self.verify, allow_redirects=False, stream=True)
-                try:  # the whole body, inside the slot; may raise. requests would read it 10 kB at a
-                    # time, each read waiting for the GIL: seconds for a 35 MB content list.
-                    response._content = b"".join(response.iter_content(READ_CHUNK))
+                try:  # the whole body, inside the slot and the deadline, within the size limits
+                    response._content = _keyguard.redact_bytes(_bounds.read_body(response, self.limits))
                 finally:
                     response.close()
             log.debug("GET %s -> %s", _show(response.url), response.status_code)
             _check_length(response)
             if response.status_code not in (301, 302, 303, 307, 308) or "location" not in response.headers:
                 return response, current
-            target = urljoin(response.url, response.headers["location"])
-            if not _same_origin(url, target):
-                auth = self._no_auth  # the key stays with the configured server
+            target = urljoin(response.url, _keyguard.redact(response.headers["location"]))
+            try:
+                if not _keyguard.same_origin(self.server, target):
+                    auth = self._no_auth  # the key stays with the configured server
+            except _keyguard.UnsafeURL as e:
+                raise ServerError(f"{self.server} redirected {_path(_show(url))} to an address the kit will not "
+                                  f"follow ({e}): {_keyguard.redact(target)[:120]!r}", url=_show(url)) from None
             current, params = target, None  # the Location already carries the query
         return response, current
 
@@ -304,9 +315,10 @@ class Client:
         if retry_after is not None:
             wait = max(wait, min(retry_after, 120.0))
         log.debug("retry %d for %s in %.2fs (%s)", attempt, _show(url), wait, why)
-        time.sleep(wait)
+        self._cancel_event.wait(wait)  # cut short by cancel()
 
     def _decode(self, response: requests.Response, url: str, into=None):
+        response._content = self._valid_utf8(response.content)
         try:
             with gc_paused:
                 return msgspec.json.decode(response.content, type=into) if into else msgspec.json.decode(
@@ -316,6 +328,9 @@ class Client:
         try:
             with gc_paused:
                 return response.json()
+        except RecursionError:
+            raise ServerError(f"{self.server} answered {_path(_show(url))} with JSON nested too deeply to read",
+                              url=_show(url)) from None
         except ValueError:
             ctype = response.headers.get("content-type", "")
             if "json" in ctype or response.content.lstrip()[:1] in (b"{", b"["):
@@ -323,6 +338,25 @@ class Client:
             raise NotConnectError(f"{_show(url)} did not return JSON ({ctype or 'no content type'}): "
                                   f"{self.server} is not a Posit Connect API; check --server",
                                   status=response.status_code, url=_show(url)) from None
+
+    def _valid_utf8(self, body: bytes) -> bytes:
+        """body with invalid UTF-8 replaced by U+FFFD; the replacements are counted."""
+        if body.isascii() or requests.utils.guess_json_utf(body) not in (None, "utf-8"):
+            return body
+        try:
+            body.decode("utf-8")
+            return body
+        except UnicodeDecodeError:
+            pass
+        bad = [0]
+
+        def count(e: UnicodeDecodeError):
+            bad[0] += 1
+            return "\ufffd", e.end
+        fixed = body.decode("utf-8", "ca-count" if _register_counter(count) else "replace").encode()
+        with self._count_lock:
+            self.invalid_utf8 += bad[0]
+        return fixed
 
     def _raise_for(self, response: requests.Response, url: str, redirected: bool) -> None:
         """The one place an error response becomes a typed error."""
@@ -365,6 +399,22 @@ class _CutShort(Exception):
 
 # failures after the status line arrived: the server answered, the body was broken
 _ANSWERED_BADLY = (_CutShort, requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
+
+
+_counters = threading.local()
+
+
+def _register_counter(fn) -> bool:
+    """Routes the "ca-count" codec error handler to fn in this thread."""
+    _counters.fn = fn
+    return True
+
+
+def _count_error(e: UnicodeDecodeError):
+    return _counters.fn(e)
+
+
+codecs.register_error("ca-count", _count_error)
 
 
 def _check_length(response: requests.Response) -> None:

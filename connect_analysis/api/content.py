@@ -15,6 +15,7 @@ import pandas as pd
 import pyarrow as pa
 
 from .. import __version__, schema
+from .._keyguard import segment
 from ..client import Client, Version
 from ..errors import ConnectError, NotFoundError
 from ._rows import columns_frame, frame
@@ -201,7 +202,7 @@ def _items(body) -> list:
 def fetch_bundles(client: Client, content_guid: str) -> list[dict] | None:
     """One content item's bundles as bundles-table rows; None when the item is gone."""
     try:
-        items = client.get_json(f"v1/content/{content_guid}/bundles")
+        items = client.get_json(f"v1/content/{segment(content_guid)}/bundles")
     except NotFoundError:
         return None  # deleted while we were fetching
     return [{"content_guid": content_guid, "bundle_id": b.get("id"), "created_time": b.get("created_time"),
