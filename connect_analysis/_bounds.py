@@ -122,8 +122,9 @@ def _inflate(wire: Iterator[bytes], encoding: str, limits: Limits) -> Iterator[b
                                   "(a decompression bomb)")
             yield piece
             data = decoder.unconsumed_tail
-            if decoder.eof:
-                break
+            if decoder.eof:  # gzip may hold several members, one after another
+                data = decoder.unused_data
+                decoder = zlib.decompressobj(16 + zlib.MAX_WBITS) if data else decoder
     if decoder is not None:
         yield decoder.flush()
 

@@ -31,6 +31,8 @@ _UNESCAPED = re.compile(rb"(?<!\\)((?:\\\\)*)\\u00([2-7][0-9a-fA-F])")
 
 _keys: set[str] = set()
 _forms: tuple[bytes, ...] = ()
+_runs: tuple[bytes, ...] = ()  # the keys' long runs of letters and digits
+_ESCAPED_ALNUM = re.compile(rb"\\u00(?:[4-7][0-9a-fA-F]|3[0-9])")
 _lock = threading.Lock()
 
 
@@ -52,14 +54,17 @@ def check_key(key: str) -> str:
 
 def remember(key: str) -> None:
     """Redact `key` from now on (every client's key, for the life of the process)."""
-    global _forms
+    global _forms, _runs
     with _lock:
         _keys.add(key)
-        forms = set()
+        forms, runs = set(), set()
         for k in _keys:
             escaped = json.dumps(k)[1:-1]
             forms.update({k, escaped, escaped.replace("/", "\\/"), quote(k, safe="")})
+            long_runs = [r for r in re.findall(r"[A-Za-z0-9]+", k) if len(r) >= 6]
+            runs.update(long_runs or [""])  # "": no long run, so always look closer
         _forms = tuple(sorted((f.encode() for f in forms), key=len, reverse=True))
+        _runs = tuple(r.encode() for r in runs)
 
 
 def redact(text: str) -> str:
@@ -77,12 +82,21 @@ def redact_bytes(body: bytes) -> bytes:
     meaning unchanged)."""
     if not _forms:
         return body
-    if b"\\u00" in body:
+    if b"\\u00" in body and _maybe_escaped_key(body):
         body = _UNESCAPED.sub(_unescape, body)
     for form in _forms:
         if form in body:
             body = body.replace(form, MASK.encode())
     return body
+
+
+def _maybe_escaped_key(body: bytes) -> bool:
+    """Whether a key could be in body with some characters \\u-escaped: one of its letters
+    or digits is escaped somewhere (JSON encoders escape only <, >, & and controls), or
+    each long run of them is there as it is."""
+    if _ESCAPED_ALNUM.search(body):
+        return True
+    return any(run in body for run in _runs)
 
 
 def _unescape(m: re.Match) -> bytes:

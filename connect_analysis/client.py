@@ -291,11 +291,12 @@ class Client:
                 response = self.session.get(current, params=params, auth=auth, timeout=self.timeout,
                                             verify=self.verify, allow_redirects=False, stream=True)
                 try:  # the whole body, inside the slot and the deadline, within the size limits
-                    response._content = _keyguard.redact_bytes(_bounds.read_body(response, self.limits))
+                    response._content = _bounds.read_body(response, self.limits)
                 finally:
                     response.close()
             log.debug("GET %s -> %s", _show(response.url), response.status_code)
             _check_length(response)
+            response._content = _keyguard.redact_bytes(response._content)  # server text never holds the key
             if response.status_code not in (301, 302, 303, 307, 308) or "location" not in response.headers:
                 return response, current
             target = urljoin(response.url, _keyguard.redact(response.headers["location"]))
