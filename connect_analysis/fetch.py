@@ -29,7 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import __version__, schema
+from . import __version__, _snapdir, schema
 from ._process import Held
 from .api import content as content_api
 from .api import packages as packages_api
@@ -56,6 +56,7 @@ from .snapshot import (
     SnapshotWriter,
     file_metadata,
     has_schema,
+    kit_files,
     load_snapshot,
     plain_allocator,
     read_encoded,
@@ -88,7 +89,7 @@ def fetch_snapshot(server: str | None = None, out: str | Path = "snap", days: in
         raise ConfigError(f"--workers must be a whole number of at least 1, got {workers!r}")
     end = _window_end(now)
     start = _window_start(end, days, since)
-    out = Path(out)
+    out = _snapdir.target(out)  # absolute; a symlink followed to the directory it names
     client = Client(server, api_key, max_in_flight=workers)
     with (client, _quick_thread_switches, gc_paused, plain_allocator,
           ThreadPoolExecutor(max_workers=4, thread_name_prefix="start") as early):
@@ -203,6 +204,12 @@ def _previous_snapshot(out: Path, server: str) -> dict | None:
     if not ours:
         raise ConfigError(f"--out {out} holds files that are not a connect-analysis snapshot; "
                           "choose a new or empty directory")
+    _snapdir.check_manifest(manifest, out / MANIFEST)
+    theirs = _snapdir.foreign(out, manifest.get("files") or kit_files())
+    if theirs:
+        raise ConfigError(f"--out {out} holds files the kit did not write ({', '.join(theirs[:4])}"
+                          f"{', ...' if len(theirs) > 4 else ''}); a fetch replaces the whole directory: "
+                          "move them out or choose another --out")
     if manifest.get("server") != server:
         return None  # another server's snapshot: replaced by a full fetch
     return manifest

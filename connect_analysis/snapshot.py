@@ -11,7 +11,6 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -26,9 +25,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from . import schema
+from . import _snapdir, schema
 from ._process import Held
-from .errors import SnapshotError
+from .errors import ConfigError, SnapshotError
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +59,19 @@ class Snapshot:
         return dict(self.manifest.get("unavailable", {}))
 
 
+def refuse_output_inside_snapshot(out: str | os.PathLike, option: str = "--out") -> None:
+    """ConfigError when out is (in) a snapshot directory: the next fetch would replace it."""
+    snap = _snapdir.inside_snapshot(out, MANIFEST, FORMAT)
+    if snap is not None:
+        raise ConfigError(f"{option} {_snapdir.show(out)} is inside the snapshot {_snapdir.show(snap)}, which the "
+                          "next fetch replaces whole; choose a directory outside it")
+
+
+def kit_files() -> list[str]:
+    """The files a snapshot of this kit holds (for one whose manifest does not list them)."""
+    return [MANIFEST, SERVER_SETTINGS, *(f"{name}.parquet" for name in schema.TABLES)]
+
+
 def write_snapshot(path: str | os.PathLike, tables: dict[str, pd.DataFrame], manifest: dict,
                    server_settings: dict | None = None) -> Path:
     """Write a snapshot atomically to path (replacing what was there only on success).
@@ -83,13 +95,15 @@ class SnapshotWriter:
     into place. Until then, and after abort(), `path` is exactly as it was."""
 
     def __init__(self, path: str | os.PathLike):
-        self.dest = Path(path)
+        self.dest = _snapdir.target(path)  # a symlinked --out: its target is replaced, the link kept
         if self.dest.exists() and not self.dest.is_dir():
             raise SnapshotError(f"{self.dest} exists and is not a directory")
-        parent = self.dest.parent if str(self.dest.parent) else Path(".")
+        parent = self.dest.parent
         try:
             parent.mkdir(parents=True, exist_ok=True)
-            self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.dest.name}.", suffix=".tmp", dir=parent))
+            for done in _snapdir.recover(self.dest, MANIFEST):  # what a killed run left
+                log.warning("%s", done)
+            self.tmp = _snapdir.new_temporary(self.dest)
         except OSError as e:
             raise SnapshotError(f"cannot write a snapshot in {parent}: {e.strerror or e}") from None
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="write")
@@ -166,8 +180,9 @@ class SnapshotWriter:
             manifest["row_counts"] = {name: self._rows[name].result() for name in schema.TABLES}
             self._pool.shutdown()
             (self.tmp / SERVER_SETTINGS).write_text(json.dumps(server_settings or {}, indent=2, sort_keys=True))
+            manifest["files"] = sorted([*os.listdir(self.tmp), MANIFEST])  # what a refresh may replace
             (self.tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str))
-            replace_dir(self.tmp, self.dest)
+            _snapdir.swap(self.tmp, self.dest)
         except OSError as e:
             self.abort()
             raise SnapshotError(f"cannot write snapshot {self.dest}: {e.strerror or e}") from None
@@ -328,6 +343,7 @@ def load_snapshot(path: str | os.PathLike, columns: dict[str, list[str]] | None 
         raise SnapshotError(f"{src / MANIFEST} is unreadable: {e}") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise SnapshotError(f"{src} is not a connect-analysis snapshot (unknown format)")
+    _snapdir.check_manifest(manifest, src / MANIFEST)
     try:
         settings_file = src / SERVER_SETTINGS
         settings = json.loads(settings_file.read_text()) if settings_file.exists() else {}

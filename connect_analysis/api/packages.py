@@ -8,8 +8,8 @@ from concurrent.futures import Executor
 
 import pandas as pd
 
-from .._paging import fetch_offset
 from .._keyguard import segment
+from .._paging import fetch_offset
 from ..client import Client
 from ..errors import ConnectError, NotFoundError
 from ._rows import frame, text

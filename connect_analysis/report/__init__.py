@@ -51,12 +51,14 @@ def build_report(snapshot: str | os.PathLike, out: str | os.PathLike, *, top_n: 
     notebook and cell that failed; the executed notebooks stay in out/notebooks).
     """
     from ..analysis import analyze, load_for_analysis, write_analysis
+    from ..snapshot import refuse_output_inside_snapshot
     from .notebook import check_parameters
 
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
     snapshot = Path(snapshot).resolve()
     out = Path(out).resolve()
+    refuse_output_inside_snapshot(out)
     params = check_parameters(snapshot=str(snapshot), top_n=top_n,
                               images=str(images or ""), must_keep=list(must_keep),
                               must_keep_tags=list(must_keep_tags),
