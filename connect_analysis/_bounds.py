@@ -274,3 +274,18 @@ class WatchedAdapter(HTTPAdapter):
         manager = super().proxy_manager_for(proxy, **kw)
         manager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
         return manager
+
+
+class aborting:  # noqa: N801 - a context manager
+    """On any exception (Ctrl-C, SIGTERM, an error) leaving the block: cancel the client, so
+    every request of it in flight stops at once and the threads waiting on them return."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def __enter__(self):
+        return self.client
+
+    def __exit__(self, kind, exc, tb) -> None:
+        if kind is not None:
+            self.client.cancel("the fetch stopped")

@@ -29,7 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import __version__, _snapdir, schema
+from . import __version__, _bounds, _snapdir, schema
 from ._process import Held
 from .api import content as content_api
 from .api import packages as packages_api
@@ -60,6 +60,7 @@ from .snapshot import (
     load_snapshot,
     plain_allocator,
     read_encoded,
+    recover,
     same_table,
 )
 
@@ -89,10 +90,10 @@ def fetch_snapshot(server: str | None = None, out: str | Path = "snap", days: in
         raise ConfigError(f"--workers must be a whole number of at least 1, got {workers!r}")
     end = _window_end(now)
     start = _window_start(end, days, since)
-    out = _snapdir.target(out)  # absolute; a symlink followed to the directory it names
+    out = recover(out)  # absolute, a symlink followed; what a killed fetch left undone
     client = Client(server, api_key, max_in_flight=workers)
     with (client, _quick_thread_switches, gc_paused, plain_allocator,
-          ThreadPoolExecutor(max_workers=4, thread_name_prefix="start") as early):
+          ThreadPoolExecutor(max_workers=4, thread_name_prefix="start") as early, _bounds.aborting(client)):
         seed = _previous_snapshot(out, client.server)
         # read from disk while the network works
         previous, previous_content = (early.submit(_load_previous, seed and out),
@@ -308,7 +309,13 @@ class _Run:
                  self.packages]
         with ThreadPoolExecutor(max_workers=len(steps), thread_name_prefix="dataset") as datasets:
             futures = [datasets.submit(self._timed, step) for step in steps]
-            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            try:
+                done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            except BaseException:  # Ctrl-C, SIGTERM: stop every request now, then the threads
+                self.client.cancel("the fetch was interrupted")
+                self._content_ready.set()
+                self.pool.shutdown(wait=False, cancel_futures=True)
+                raise
             failed = next((f for f in done if f.exception() is not None), None)
             if failed is not None:
                 self.client.cancel("the fetch stopped after an earlier error")

@@ -67,6 +67,18 @@ def refuse_output_inside_snapshot(out: str | os.PathLike, option: str = "--out")
                           "next fetch replaces whole; choose a directory outside it")
 
 
+def recover(path: str | os.PathLike) -> Path:
+    """Undo what a killed write of the snapshot at path left (see _snapdir.recover); each
+    thing done is logged as a warning. Returns the directory written to (see _snapdir.target)."""
+    dest = _snapdir.target(path)
+    try:
+        for done in _snapdir.recover(dest, MANIFEST):
+            log.warning("%s", done)
+    except OSError as e:
+        raise SnapshotError(f"cannot recover {_snapdir.show(dest)}: {e.strerror or e}") from None
+    return dest
+
+
 def kit_files() -> list[str]:
     """The files a snapshot of this kit holds (for one whose manifest does not list them)."""
     return [MANIFEST, SERVER_SETTINGS, *(f"{name}.parquet" for name in schema.TABLES)]
@@ -101,8 +113,7 @@ class SnapshotWriter:
         parent = self.dest.parent
         try:
             parent.mkdir(parents=True, exist_ok=True)
-            for done in _snapdir.recover(self.dest, MANIFEST):  # what a killed run left
-                log.warning("%s", done)
+            recover(self.dest)
             self.tmp = _snapdir.new_temporary(self.dest)
         except OSError as e:
             raise SnapshotError(f"cannot write a snapshot in {parent}: {e.strerror or e}") from None
