@@ -103,9 +103,8 @@ def _join(chunks: Iterator[bytes], max_body: int) -> bytes:
 
 
 def _inflate(wire: Iterator[bytes], encoding: str, limits: Limits) -> Iterator[bytes]:
-    decoder, got, out = None, 0, 0
+    decoder, used, out = None, 0, 0  # used: compressed bytes consumed so far
     for chunk in wire:
-        got += len(chunk)
         if decoder is None:  # "deflate" is zlib-wrapped by the standard, raw by some servers
             raw = encoding == "deflate" and chunk[:1] != b"\x78"
             decoder = zlib.decompressobj(-zlib.MAX_WBITS if raw else (16 if "gzip" in encoding else 0)
@@ -116,8 +115,9 @@ def _inflate(wire: Iterator[bytes], encoding: str, limits: Limits) -> Iterator[b
                 piece = decoder.decompress(data, READ_CHUNK)
             except zlib.error as e:
                 raise urllib3.exceptions.DecodeError(f"a broken {encoding} body: {e}") from None
+            used += len(data) - len(decoder.unconsumed_tail) - len(decoder.unused_data)
             out += len(piece)
-            if out > RATIO_FLOOR and out > MAX_RATIO * got:
+            if out > RATIO_FLOOR and out > MAX_RATIO * used:
                 raise BodyRefused(f"a {encoding} body that decompresses more than {MAX_RATIO} times its size "
                                   "(a decompression bomb)")
             yield piece
