@@ -114,6 +114,9 @@ def origin(url: str) -> tuple[str, str, int]:
     try:
         parts = parse_url(url)
     except (LocationParseError, ValueError) as e:
+        port = re.match(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*:(\d+)(?:[/?#]|$)", url)
+        if port and not 0 < int(port[1]) < 65536:
+            raise UnsafeURL(f"it is not a valid URL: its port {port[1]} is not between 1 and 65535") from None
         raise UnsafeURL(f"it is not a valid URL ({_short(e)})") from None
     scheme = (parts.scheme or "").lower()
     if scheme not in DEFAULT_PORT:

@@ -35,14 +35,28 @@ _AT_FDCWD = -100
 def target(out: str | os.PathLike) -> Path:
     """--out as an absolute path, a symlink (chain) resolved to the directory it names."""
     path = Path(os.path.abspath(os.fspath(out)))
-    if path.is_symlink():
-        path = Path(os.path.realpath(path))
+    check_path(path, "--out")
     if len(os.fsencode(path.name)) > MAX_NAME:
         raise ConfigError(f"--out's last part is {len(os.fsencode(path.name))} bytes long; use a name "
                           f"of at most {MAX_NAME}")
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
     if not path.name or path == path.parent:
         raise ConfigError(f"--out {show(path)} is the root of the file system; choose a directory under it")
     return path
+
+
+def check_path(path, option: str) -> None:
+    """ConfigError for a path the kit cannot use: not UTF-8 (Arrow needs UTF-8 paths) or a
+    part longer than a file system allows."""
+    raw = os.fsencode(os.fspath(path))
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{option} {show(path)} is not valid UTF-8; choose a UTF-8 name") from None
+    longest = max((len(part) for part in raw.split(b"/")), default=0)
+    if longest > 255:
+        raise ConfigError(f"{option} has a part {longest} bytes long; a file name holds at most 255")
 
 
 def show(path) -> str:

@@ -263,7 +263,7 @@ def demo(out, pdf):
 @click.option("--server", metavar="URL", help="Connect server URL (default: CONNECT_SERVER).")
 @click.option("--out", required=True, type=click.Path(file_okay=False), metavar="DIR",
               help="Snapshot directory; an existing snapshot of the same server is refreshed incrementally.")
-@click.option("--days", type=click.IntRange(min=1), default=90, show_default=True,
+@click.option("--days", type=click.IntRange(min=1, max=36_500), default=90, show_default=True,
               help="Usage window: this many days back from now.")
 @click.option("--since", metavar="DATE", help="Usage window start instead of --days (UTC date or timestamp).")
 @click.option("--workers", type=click.IntRange(min=1, max=64), default=8, show_default=True,

@@ -99,7 +99,10 @@ def normalize_server(url: str) -> str:
     url = (url or "").strip()
     if not url:
         raise ConfigError("no Connect server: pass --server URL or set CONNECT_SERVER")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as e:  # e.g. "Invalid IPv6 URL"
+        raise ConfigError(f"--server {url!r} is not usable: it is not a valid URL ({e})") from None
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigError(f"--server must be an http(s) URL such as https://connect.example.com, got {url!r}")
     if parts.username or parts.password or "@" in parts.netloc:
@@ -288,8 +291,14 @@ class Client:
             with self._slots, _bounds.watch(self, self.limits.deadline):
                 with self._count_lock:
                     self.request_count += 1
-                response = self.session.get(current, params=params, auth=auth, timeout=self.timeout,
-                                            verify=self.verify, allow_redirects=False, stream=True)
+                try:
+                    response = self.session.get(current, params=params, auth=auth, timeout=self.timeout,
+                                                verify=self.verify, allow_redirects=False, stream=True)
+                except (ValueError, urllib3.exceptions.LocationParseError) as e:  # requests parses Location too
+                    if isinstance(e, requests.exceptions.RequestException) and not isinstance(e, requests.exceptions.InvalidURL):
+                        raise
+                    raise ServerError(f"{self.server} answered {_path(_show(url))} with a redirect the kit will not "
+                                      f"follow (not a valid URL: {_keyguard.redact(str(e))[:120]})", url=_show(url)) from None
                 try:  # the whole body, inside the slot and the deadline, within the size limits
                     response._content = _bounds.read_body(response, self.limits)
                 finally:
@@ -325,7 +334,10 @@ class Client:
                 return msgspec.json.decode(response.content, type=into) if into else msgspec.json.decode(
                     response.content)
         except msgspec.DecodeError:
-            pass  # another shape, or what only the standard library reads (NaN, huge numbers, UTF-16)
+            pass
+        except RecursionError:
+            raise ServerError(f"{self.server} answered {_path(_show(url))} with JSON nested too deeply to read",
+                              url=_show(url)) from None  # another shape, or what only the standard library reads (NaN, huge numbers, UTF-16)
         try:
             with gc_paused:
                 return response.json()

@@ -131,6 +131,7 @@ def fetch_snapshot(server: str | None = None, out: str | Path = "snap", days: in
                 "system_storage": run.system_storage,
                 "requests": client.request_count,
                 "retries": client.retry_count,
+                "invalid_utf8_replaced": client.invalid_utf8,
                 "seconds": round(time.monotonic() - started, 2),
             }
             writer.commit(manifest, settings)
@@ -169,19 +170,24 @@ def _window_end(now: datetime | None) -> datetime:
     return end.astimezone(UTC).replace(microsecond=0)
 
 
+MAX_DAYS = 36_500  # a hundred years: Connect's usage cannot be older
+
+
 def _window_start(end: datetime, days, since) -> datetime:
     if since is not None:
         try:
             ts = pd.Timestamp(since)
-        except (ValueError, TypeError):
+            ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+            start = ts.to_pydatetime().replace(microsecond=0)
+        except (ValueError, TypeError, OverflowError):
             raise ConfigError(f"--since must be a date such as 2025-01-31, got {since!r}") from None
-        ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-        start = ts.to_pydatetime().replace(microsecond=0)
+        if start.year < 1970:
+            raise ConfigError(f"--since must be a date from 1970 on, got {since!r}")
         if start > end:
             raise ConfigError(f"--since {since} is in the future")
         return start
-    if not isinstance(days, int | float) or days <= 0:
-        raise ConfigError(f"--days must be a positive number of days, got {days!r}")
+    if not isinstance(days, int | float) or not 0 < days <= MAX_DAYS:
+        raise ConfigError(f"--days must be a number of days from 1 to {MAX_DAYS}, got {days!r}")
     return end - timedelta(days=days)
 
 

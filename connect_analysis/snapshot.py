@@ -61,6 +61,7 @@ class Snapshot:
 
 def refuse_output_inside_snapshot(out: str | os.PathLike, option: str = "--out") -> None:
     """ConfigError when out is (in) a snapshot directory: the next fetch would replace it."""
+    _snapdir.check_path(out, option)
     snap = _snapdir.inside_snapshot(out, MANIFEST, FORMAT)
     if snap is not None:
         raise ConfigError(f"{option} {_snapdir.show(out)} is inside the snapshot {_snapdir.show(snap)}, which the "
@@ -344,6 +345,10 @@ def load_snapshot(path: str | os.PathLike, columns: dict[str, list[str]] | None 
     """
     columns = columns or {}
     src = Path(path)
+    try:
+        _snapdir.check_path(src, "--snapshot")
+    except ConfigError as e:
+        raise SnapshotError(str(e)) from None
     if not src.is_dir():
         raise SnapshotError(f"{src} is not a snapshot directory (run `connect-analysis fetch` first)")
     try:
@@ -360,9 +365,23 @@ def load_snapshot(path: str | os.PathLike, columns: dict[str, list[str]] | None 
         settings = json.loads(settings_file.read_text()) if settings_file.exists() else {}
         with plain_allocator:
             loaded = _load_tables(src, columns, tables, threads)
+    except SnapshotError:
+        raise
     except Exception as e:  # pyarrow raises several types for a corrupt file
         raise SnapshotError(f"{src} is corrupt: {type(e).__name__}: {e}") from None
     return Snapshot(manifest=manifest, server_settings=settings, tables=loaded, path=src)
+
+
+def _check_columns(path: Path, name: str) -> None:
+    """SnapshotError when the file of table `name` holds another table (fewer than half of
+    its columns), naming the table whose columns it has."""
+    found = set(pq.read_schema(path).names) - {"__index_level_0__"}
+    wanted = set(schema.TABLES[name])
+    if 2 * len(found & wanted) >= len(wanted):
+        return
+    best = max(schema.TABLES, key=lambda t: len(found & set(schema.TABLES[t])) / len(found | set(schema.TABLES[t])))
+    raise SnapshotError(f"{_snapdir.show(path)} holds the columns of {best}.parquet, not those of {name}; "
+                        "the file was replaced (fetch again into a new directory)")
 
 
 def _load_tables(src: Path, columns: dict, tables: list[str] | None, threads: bool) -> dict[str, pd.DataFrame]:
@@ -370,6 +389,8 @@ def _load_tables(src: Path, columns: dict, tables: list[str] | None, threads: bo
     for name in (schema.TABLES if tables is None else tables):
         f = src / f"{name}.parquet"
         only = columns.get(name)
+        if f.exists():
+            _check_columns(f, name)
         loaded[name] = (schema.conform(pd.read_parquet(f, columns=only, use_threads=threads), name, only) if f.exists()
                         else schema.conform(schema.empty(name), name, only))
     return loaded

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from operator import attrgetter
@@ -20,6 +21,8 @@ from ..client import Client, Version
 from ..errors import ConnectError, NotFoundError
 from ._rows import columns_frame, frame
 from .storage import sort_storage
+
+log = logging.getLogger(__name__)
 
 CONTENT_COLUMNS = (
     "guid", "id", "name", "title", "description", "app_mode", "content_category", "access_type",
@@ -117,7 +120,7 @@ def fetch_content(client: Client, version: Version | None,
             raise
         raws = client.get_json("v1/content", {"include": "tags,owner"}, into=list[msgspec.Raw])  # older, version hidden
     if not isinstance(raws, list) or (raws and not isinstance(raws[0], msgspec.Raw)):  # another shape: decoded
-        return ContentList(*_frames([i for i in _items(raws) if i is not None and i.guid]), None)
+        return _unique(ContentList(*_frames([i for i in _items(raws) if i is not None and i.guid]), None))
     digests = [hashlib.sha1(r).digest()[:16] for r in raws]
     old = previous() if previous else None
     if old is not None and old.digests == digests:
@@ -125,7 +128,18 @@ def fetch_content(client: Client, version: Version | None,
     listed = _listed(raws, digests, old)
     if old is not None and not listed.content["guid"].is_unique:  # tags are matched by guid:
         listed = _listed(raws, digests, None)  # decode every item instead
-    return listed
+    return _unique(listed)
+
+
+def _unique(listed: ContentList) -> ContentList:
+    """The list with each GUID once (the first), warning when the server listed one twice."""
+    twice = listed.content["guid"].duplicated().to_numpy()
+    if not twice.any():
+        return listed
+    log.warning("the server listed %d content item(s) more than once; each is kept once", int(twice.sum()))
+    digests = None if listed.digests is None else [d for d, t in zip(listed.digests, twice, strict=True) if not t]
+    return ContentList(listed.content[~twice].reset_index(drop=True),
+                       listed.tags.drop_duplicates().reset_index(drop=True), digests)
 
 
 def _listed(raws: list[msgspec.Raw], digests: list[bytes], old: ContentList | None) -> ContentList:

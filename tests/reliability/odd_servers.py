@@ -146,7 +146,7 @@ def rewriting(upstream: str, path_part: str, change):
     import json
 
     def tamper(h):
-        if path_part not in h.path.split("?")[0]:
+        if not h.path.split("?")[0].endswith(path_part):
             return False
         status, headers, body = forward(h, upstream)
         new = change(json.loads(body), h) if status == 200 else None
