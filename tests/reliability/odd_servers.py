@@ -209,3 +209,25 @@ def never_answers(h):
     import time
     while True:
         time.sleep(1)
+
+
+def make_ca(directory: Path, name: str = "Test CA") -> tuple[Path, Path]:
+    """A certificate authority (openssl) as (ca.pem, ca.key)."""
+    cert, key = directory / f"{name.replace(' ', '-')}.pem", directory / f"{name.replace(' ', '-')}.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", f"/CN={name}",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    return cert, key
+
+
+def issue(directory: Path, ca: tuple[Path, Path], name: str, san: str, days: int) -> tuple[Path, Path]:
+    """A server certificate signed by `ca` for subjectAltName `san`, valid for `days` (negative:
+    expired); as (cert.pem, key.pem)."""
+    cert, key, csr, ext = (directory / f"{name}.pem", directory / f"{name}.key", directory / f"{name}.csr",
+                           directory / f"{name}.ext")
+    ext.write_text(f"subjectAltName={san}\n")
+    subprocess.run(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={name}", "-keyout", str(key),
+                    "-out", str(csr)], check=True, capture_output=True)
+    subprocess.run(["openssl", "x509", "-req", "-in", str(csr), "-CA", str(ca[0]), "-CAkey", str(ca[1]),
+                    "-CAcreateserial", "-days", str(days), "-extfile", str(ext), "-out", str(cert)],
+                   check=True, capture_output=True)
+    return cert, key
