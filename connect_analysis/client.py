@@ -14,7 +14,6 @@ sent only to the server it was configured for, never to another host.
 
 from __future__ import annotations
 
-import codecs
 import email.utils
 import gc
 import logging
@@ -30,7 +29,7 @@ import msgspec
 import requests
 import urllib3
 
-from . import _bounds, _keyguard, _tls
+from . import _bounds, _keyguard, _tls, _utf8
 from ._process import Held
 from .errors import (
     AuthError,
@@ -354,21 +353,10 @@ class Client:
 
     def _valid_utf8(self, body: bytes) -> bytes:
         """body with invalid UTF-8 replaced by U+FFFD; the replacements are counted."""
-        if body.isascii() or requests.utils.guess_json_utf(body) not in (None, "utf-8"):
-            return body
-        try:
-            body.decode("utf-8")
-            return body
-        except UnicodeDecodeError:
-            pass
-        bad = [0]
-
-        def count(e: UnicodeDecodeError):
-            bad[0] += 1
-            return "\ufffd", e.end
-        fixed = body.decode("utf-8", "ca-count" if _register_counter(count) else "replace").encode()
-        with self._count_lock:
-            self.invalid_utf8 += bad[0]
+        fixed, replaced = _utf8.repair(body)
+        if replaced:
+            with self._count_lock:
+                self.invalid_utf8 += replaced
         return fixed
 
     def _raise_for(self, response: requests.Response, url: str, redirected: bool) -> None:
@@ -412,22 +400,6 @@ class _CutShort(Exception):
 
 # failures after the status line arrived: the server answered, the body was broken
 _ANSWERED_BADLY = (_CutShort, requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
-
-
-_counters = threading.local()
-
-
-def _register_counter(fn) -> bool:
-    """Routes the "ca-count" codec error handler to fn in this thread."""
-    _counters.fn = fn
-    return True
-
-
-def _count_error(e: UnicodeDecodeError):
-    return _counters.fn(e)
-
-
-codecs.register_error("ca-count", _count_error)
 
 
 def _check_length(response: requests.Response) -> None:
