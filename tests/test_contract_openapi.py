@@ -55,7 +55,7 @@ ENDPOINTS = [
     ("v1/content/storage", "/v1/content/storage", {"page_number": 1, "page_size": 500}, "2026.06.0"),
 ]
 PER_ITEM = [("bundles", "/v1/content/{guid}/bundles", None), ("packages", "/v1/content/{guid}/packages", "2024.11.0"),
-            ("storage", "/v1/content/{guid}/storage", "2026.06.0")]
+            ("storage", "/v1/content/{guid}/storage", "2026.06.0"), ("jobs", "/v1/content/{guid}/jobs", "2022.10.0")]
 VERSIONS = ["2024.09.0", "2026.06.0"]
 
 
