@@ -5,9 +5,10 @@
 - `origin` parses a URL exactly as requests/urllib3 will use it, and refuses what two
   parsers could read differently: a backslash, user info, another scheme than http(s),
   an invalid host or port. `same_origin` compares (scheme, host, port).
-- Every key a Client is built with is remembered (`remember`); `redact` and
-  `redact_bytes` replace it, and its JSON- and URL-escaped forms, with `***` in any
-  server-provided text before it is decoded, printed, logged or written.
+- A Client masks its own key (a `Redactor`), and its JSON- and URL-escaped forms, with
+  `***` in every body and header it reads, before anything is decoded, printed, logged or
+  written; every key is also remembered (`remember`) so that `redact` masks it in what
+  the command line prints.
 - `segment` makes one path segment of a server-given id (a GUID stays as it is).
 """
 
@@ -29,10 +30,60 @@ _VISIBLE_ASCII = re.compile(r"[\x21-\x7e]+")
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _UNESCAPED = re.compile(rb"(?<!\\)((?:\\\\)*)\\u00([2-7][0-9a-fA-F])")
 
-_keys: set[str] = set()
-_forms: tuple[bytes, ...] = ()
-_runs: tuple[bytes, ...] = ()  # the keys' long runs of letters and digits
 _ESCAPED_ALNUM = re.compile(rb"\\u00(?:[4-7][0-9a-fA-F]|3[0-9])")
+MIN_REDACTED = 8  # a shorter "key" (a test's "k") is not a Connect key, and masking it would shred text
+
+
+class Redactor:
+    """Masks one or more keys, and their JSON- and URL-escaped forms, in text and in bodies."""
+
+    def __init__(self, keys=()):
+        self._keys: set[str] = set()
+        self.forms: tuple[bytes, ...] = ()
+        self._runs: tuple[bytes, ...] = ()
+        for k in keys:
+            self.add(k)
+
+    def add(self, key: str) -> None:
+        if len(key) < MIN_REDACTED:
+            return
+        self._keys.add(key)
+        forms, runs = set(), set()
+        for k in self._keys:
+            escaped = json.dumps(k)[1:-1]
+            forms.update({k, escaped, escaped.replace("/", "\\/"), quote(k, safe="")})
+            long_runs = [r for r in re.findall(r"[A-Za-z0-9]+", k) if len(r) >= 6]
+            runs.update(long_runs or [""])  # "": no long run, so always look closer
+        self.forms = tuple(sorted((f.encode() for f in forms), key=len, reverse=True))
+        self._runs = tuple(r.encode() for r in runs)
+
+    def text(self, text: str) -> str:
+        if not self.forms or not isinstance(text, str):
+            return text
+        for form in self.forms:
+            text = text.replace(form.decode(), MASK)
+        return text
+
+    def body(self, body: bytes) -> bytes:
+        """A JSON body with the keys masked, also where the server wrote their characters as
+        \\u00XX escapes (unescaped first, which leaves the JSON's meaning unchanged)."""
+        if not self.forms:
+            return body
+        if b"\\u00" in body and self._maybe_escaped(body):
+            body = _UNESCAPED.sub(_unescape, body)
+        for form in self.forms:
+            if form in body:
+                body = body.replace(form, MASK.encode())
+        return body
+
+    def _maybe_escaped(self, body: bytes) -> bool:
+        """Whether a key could be in body with some characters escaped: a letter or digit is
+        escaped somewhere (JSON encoders escape only <, >, & and controls), or each long
+        run of them is there as it is."""
+        return bool(_ESCAPED_ALNUM.search(body)) or any(run in body for run in self._runs)
+
+
+_everyone = Redactor()  # every key a client was built with in this process: for what is printed
 _lock = threading.Lock()
 
 
@@ -53,50 +104,14 @@ def check_key(key: str) -> str:
 
 
 def remember(key: str) -> None:
-    """Redact `key` from now on (every client's key, for the life of the process)."""
-    global _forms, _runs
+    """Mask `key` in whatever redact() is given from now on (for the life of the process)."""
     with _lock:
-        _keys.add(key)
-        forms, runs = set(), set()
-        for k in _keys:
-            escaped = json.dumps(k)[1:-1]
-            forms.update({k, escaped, escaped.replace("/", "\\/"), quote(k, safe="")})
-            long_runs = [r for r in re.findall(r"[A-Za-z0-9]+", k) if len(r) >= 6]
-            runs.update(long_runs or [""])  # "": no long run, so always look closer
-        _forms = tuple(sorted((f.encode() for f in forms), key=len, reverse=True))
-        _runs = tuple(r.encode() for r in runs)
+        _everyone.add(key)
 
 
 def redact(text: str) -> str:
     """text with every remembered key (and its escaped forms) replaced by ***."""
-    if not _forms or not isinstance(text, str):
-        return text
-    for form in _forms:
-        text = text.replace(form.decode(), MASK)
-    return text
-
-
-def redact_bytes(body: bytes) -> bytes:
-    """A JSON body with every remembered key replaced by *** (also where the server wrote
-    its characters as \\u00XX escapes, which are unescaped first; that leaves the JSON's
-    meaning unchanged)."""
-    if not _forms:
-        return body
-    if b"\\u00" in body and _maybe_escaped_key(body):
-        body = _UNESCAPED.sub(_unescape, body)
-    for form in _forms:
-        if form in body:
-            body = body.replace(form, MASK.encode())
-    return body
-
-
-def _maybe_escaped_key(body: bytes) -> bool:
-    """Whether a key could be in body with some characters \\u-escaped: one of its letters
-    or digits is escaped somewhere (JSON encoders escape only <, >, & and controls), or
-    each long run of them is there as it is."""
-    if _ESCAPED_ALNUM.search(body):
-        return True
-    return any(run in body for run in _runs)
+    return _everyone.text(text)
 
 
 def _unescape(m: re.Match) -> bytes:

@@ -148,6 +148,7 @@ class Client:
         self.server = normalize_server(server if server is not None else os.environ.get("CONNECT_SERVER", ""))
         key = _keyguard.check_key(api_key if api_key is not None else os.environ.get("CONNECT_API_KEY", ""))
         _keyguard.remember(key)
+        self._redactor = _keyguard.Redactor([key])
         ca = ca_certificate if ca_certificate is not None else os.environ.get("CONNECT_CA_CERTIFICATE") or None
         insecure = _env_flag("CONNECT_INSECURE") if insecure is None else insecure
         if ca and not os.path.isfile(ca):
@@ -297,23 +298,23 @@ class Client:
                     if isinstance(e, requests.exceptions.RequestException) and not isinstance(e, requests.exceptions.InvalidURL):
                         raise
                     raise ServerError(f"{self.server} answered {_path(_show(url))} with a redirect the kit will not "
-                                      f"follow (not a valid URL: {_keyguard.redact(str(e))[:120]})", url=_show(url)) from None
+                                      f"follow (not a valid URL: {self._redactor.text(str(e))[:120]})", url=_show(url)) from None
                 try:  # the whole body, inside the slot and the deadline, within the size limits
                     response._content = _bounds.read_body(response, self.limits)
                 finally:
                     response.close()
             log.debug("GET %s -> %s", _show(response.url), response.status_code)
             _check_length(response)
-            response._content = _keyguard.redact_bytes(response._content)  # server text never holds the key
+            response._content = self._redactor.body(response._content)  # server text never holds the key
             if response.status_code not in (301, 302, 303, 307, 308) or "location" not in response.headers:
                 return response, current
-            target = urljoin(response.url, _keyguard.redact(response.headers["location"]))
+            target = urljoin(response.url, self._redactor.text(response.headers["location"]))
             try:
                 if not _keyguard.same_origin(self.server, target):
                     auth = self._no_auth  # the key stays with the configured server
             except _keyguard.UnsafeURL as e:
                 raise ServerError(f"{self.server} redirected {_path(_show(url))} to an address the kit will not "
-                                  f"follow ({e}): {_keyguard.redact(target)[:120]!r}", url=_show(url)) from None
+                                  f"follow ({e}): {self._redactor.text(target)[:120]!r}", url=_show(url)) from None
             current, params = target, None  # the Location already carries the query
         return response, current
 
