@@ -154,11 +154,13 @@ class _Watchdog:
         watch = _Watch(owner, time.monotonic() + seconds)
         with self._lock:
             self._by_thread[threading.get_ident()] = watch
+            earliest = not self._heap or watch.deadline < self._heap[0][0]
             heapq.heappush(self._heap, (watch.deadline, id(watch), watch))
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="deadlines", daemon=True)
                 self._thread.start()
-            self._lock.notify()
+            if earliest:  # else the watchdog already wakes up sooner than this deadline
+                self._lock.notify()
         return watch
 
     def end(self, watch: _Watch) -> None:
@@ -191,6 +193,9 @@ class _Watchdog:
             with self._lock:
                 while self._heap and self._heap[0][2].done:
                     heapq.heappop(self._heap)
+                if len(self._heap) > 4096:  # many finished requests behind a long one
+                    self._heap = [e for e in self._heap if not e[2].done]
+                    heapq.heapify(self._heap)
                 wait = self._heap[0][0] - time.monotonic() if self._heap else 60.0
                 if wait > 0:
                     self._lock.wait(min(wait, 60.0))
