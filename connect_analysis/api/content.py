@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 import re
 from collections.abc import Callable
 from concurrent.futures import Executor
@@ -17,12 +18,15 @@ import pandas as pd
 import pyarrow as pa
 
 from .. import __version__, schema
+from .._keyguard import segment
 from .._paging import fetch_listed
 from ..client import Client, Version
 from ..errors import ConnectError, NotFoundError
 from ._rows import columns_frame, frame
 from .storage import sort_storage
 from .users import fetch_users
+
+log = logging.getLogger(__name__)
 
 CONTENT_COLUMNS = (
     "guid", "id", "name", "title", "description", "app_mode", "content_category", "access_type",
@@ -122,7 +126,8 @@ def fetch_content(client: Client, version: Version | None,
         raws = client.get_json("v1/content", {"include": "tags,owner"}, into=list[msgspec.Raw])  # older, version hidden
     missing = _missing(raws)
     if not isinstance(raws, list) or (raws and not isinstance(raws[0], msgspec.Raw)):  # another shape: decoded
-        return ContentList(*_frames([i for i in _items(raws) if i is not None and i.guid]), None, missing=missing)
+        return _unique(ContentList(*_frames([i for i in _items(raws) if i is not None and i.guid]), None,
+                                   missing=missing))
     digests = [hashlib.sha1(r).digest()[:16] for r in raws]
     if missing:  # to be filled in another way (fill_missing): decode all, reuse nothing
         listed = _listed(raws, digests, None)
@@ -134,7 +139,18 @@ def fetch_content(client: Client, version: Version | None,
     listed = _listed(raws, digests, old)
     if old is not None and not listed.content["guid"].is_unique:  # tags are matched by guid:
         listed = _listed(raws, digests, None)  # decode every item instead
-    return listed
+    return _unique(listed)
+
+
+def _unique(listed: ContentList) -> ContentList:
+    """The list with each GUID once (the first), warning when the server listed one twice."""
+    twice = listed.content["guid"].duplicated().to_numpy()
+    if not twice.any():
+        return listed
+    log.warning("the server listed %d content item(s) more than once; each is kept once", int(twice.sum()))
+    digests = None if listed.digests is None else [d for d, t in zip(listed.digests, twice, strict=True) if not t]
+    return ContentList(listed.content[~twice].reset_index(drop=True),
+                       listed.tags.drop_duplicates().reset_index(drop=True), digests)
 
 
 _KEY = {name: re.compile(rb'"' + name.encode() + rb'"\s*:') for name in ("owner", "tags")}
@@ -266,7 +282,7 @@ def fetch_bundles(client: Client, content_guid: str) -> list[dict] | None:
     """One content item's bundles as bundles-table rows, every page of them; None when the
     item is gone. The rows' `complete` is False when the list could not be read to its end."""
     try:
-        items, complete = fetch_listed(client, f"v1/content/{content_guid}/bundles",
+        items, complete = fetch_listed(client, f"v1/content/{segment(content_guid)}/bundles",
                                        key=lambda b: b.get("id") if isinstance(b, dict) else id(b))
     except NotFoundError:
         return None  # deleted while we were fetching
