@@ -52,7 +52,7 @@ def build_kit_wheel(dest_dir: Path) -> Path:
     dist = installed_distribution()
     info = f"connect_analysis-{dist.version}.dist-info"
     members = {name: path.read_bytes() for name, path in kit_files().items()}
-    members[f"{info}/METADATA"] = (dist.read_text("METADATA") or "").encode()
+    members[f"{info}/METADATA"] = (dist.read_text("METADATA") or dist.read_text("PKG-INFO") or "").encode()
     entry_points = dist.read_text("entry_points.txt")
     if entry_points:
         members[f"{info}/entry_points.txt"] = entry_points.encode()
