@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ..errors import AnalysisError
+from ..timestamps import iso
 from .downtime import counts_by_app_mode, downtime_estimate, run_as_summary, run_as_table
 from .images import image_coverage, load_images, uncovered_versions, warm_list
 from .important import important_content, vanity_urls
@@ -21,7 +22,7 @@ from .storage import (
     storage_projection,
     storage_summary,
 )
-from .summary import default_now, iso, plain, server_info, snapshot_window
+from .summary import default_now, plain, server_info, snapshot_window
 from .sysreqs import packages_analysis
 from .usage import usage_by_content
 from .versions import RULES, VERSION_MATCHING, parse_version
