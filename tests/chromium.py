@@ -16,6 +16,8 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
+from suite import skip_or_fail
+
 from connect_analysis.report.pdf import HEADLESS_FLAGS, find_browser
 
 CHROMIUM = find_browser()  # the browser --pdf uses, so both kinds of test run or skip together
@@ -24,6 +26,12 @@ FLAGS = [*HEADLESS_FLAGS, "--remote-debugging-pipe", "--window-size=1280,2000"]
 
 def available() -> bool:
     return CHROMIUM is not None
+
+
+def need_chromium() -> None:
+    """Skip the test when there is no Chromium; under CI=true, fail it (suite.skip_or_fail)."""
+    if not available():
+        skip_or_fail("no chromium: run `make system-deps`")
 
 
 @dataclass
