@@ -49,12 +49,14 @@ def build_report(snapshot: str | os.PathLike, out: str | os.PathLike, *,
     the executed notebooks stay in out/notebooks).
     """
     from ..analysis import analyze, load_for_analysis, write_analysis
+    from ..snapshot import refuse_output_inside_snapshot
 
     options = options or AnalysisOptions()
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
     snapshot = Path(snapshot).resolve()
     out = Path(out).resolve()
+    refuse_output_inside_snapshot(out)
     if preflight:
         from ..preflight_results import read_results
 
