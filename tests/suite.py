@@ -21,16 +21,19 @@ _UNIT = ["test_analysis_downtime", "test_analysis_images", "test_analysis_import
          "test_analysis_license", "test_analysis_runtimes", "test_analysis_storage",
          "test_analysis_usage", "test_catalogue", "test_charts", "test_layers", "test_packages",
          "test_paging", "test_snapshot", "test_suite_setup", "test_tables", "test_docs",
-         "test_sizes", "test_timestamps", "test_errors", "test_bounds", "test_keyguard",
-         "test_docs_reliability"]
+         "test_sizes", "test_timestamps", "test_errors"]
 _INTEGRATION = ["test_analysis_compare", "test_analysis_summary", "test_analysis_versions",
                 "test_cli", "test_client", "test_contract_fixtures", "test_demo", "test_fetch",
                 "test_golden_summary", "test_notebooks", "test_process", "test_preflight", "test_real_clients",
                 "test_report", "test_report_quarto", "test_schedule", "test_simulator",
                 "test_simulator_usage", "test_sysreqs", "test_bad_input", "test_faults",
                 "test_secrets", "test_untrusted_text", "test_analysis_readiness", "test_fetch_jobs",
-                "test_plan", "test_plan_quoting", "test_contract_openapi", "test_hostile_bounds",
-                "test_hostile_files", "test_hostile_input", "test_hostile_key", "test_hostile_tls"]
+                "test_plan", "test_plan_quoting", "test_fetch_sessions", "test_fetch_bundles",
+                "test_fetch_include", "test_limiter",
+                # issue 18's modules (merged into main without a kind)
+                "test_bounds", "test_contract_openapi", "test_docs_reliability", "test_keyguard",
+                "test_hostile_bounds", "test_hostile_files", "test_hostile_input", "test_hostile_key",
+                "test_hostile_tls"]
 _E2E = ["test_browser", "test_publish", "test_wheel_install"]
 KINDS = {m: "unit" for m in _UNIT} | {m: "integration" for m in _INTEGRATION} | {m: "e2e" for m in _E2E}
 # minutes rather than seconds each (a demo report, a large scenario, the reliability suite)
