@@ -26,9 +26,10 @@ test: lint system-deps ## lint, then the whole test suite
 test-fast: $(STAMP) ## the unit and integration tests that take seconds (not e2e, not slow)
 	$(VENV)/bin/python -m pytest -q -m "not e2e and not slow"
 
-lint: $(STAMP) ## ruff, import-linter's layer contracts (pyproject.toml), the docs' drift check
+lint: $(STAMP) ## ruff, import-linter's layer contracts (pyproject.toml), the size limits, the docs' drift check
 	$(VENV)/bin/ruff check connect_analysis tests bench tools
 	$(VENV)/bin/lint-imports
+	$(PY) tools/check_sizes.py
 	$(PY) tools/gen_docs.py --check
 
 docs-generate: $(STAMP) ## rewrite the docs pages generated from the code (tools/gen_docs.py)

@@ -38,16 +38,33 @@ def _guids(prefix: int, n: int) -> np.ndarray:
 def build(path: Path, events: int, seed: int = 1) -> None:
     from connect_analysis.snapshot import write_snapshot
 
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seed)  # the draws come in a fixed order: the same seed, the same data
     content_guids = _guids(0xC0, N_CONTENT)
-    deleted_guids = _guids(0xDE, 500)
     user_guids = _guids(0xA0, N_USERS)
+    content = _content(rng, content_guids)
+    visits, sessions = _usage(rng, events, content_guids, _guids(0xDE, 500), user_guids)
+    sizes = rng.lognormal(15, 2, N_CONTENT).astype(np.int64)
+    storage = pd.DataFrame({"content_guid": content_guids, "bundle_count": 3, "bytes_total": sizes * 3,
+                            "bytes_active": sizes, "bytes_inactive": sizes * 2})
+    users = pd.DataFrame({"guid": user_guids, "user_role": "viewer", "active_time": WINDOW_END, "locked": False})
+    runtimes = pd.DataFrame({"language": ["r", "r", "python", "python"],
+                             "version": ["4.3.3", "4.4.1", "3.11.9", "3.12.4"]})
+    manifest = {"server": "http://connect.example", "server_version": "2026.06.0",
+                "window": {"start": WINDOW_START.isoformat(), "end": WINDOW_END.isoformat()},
+                "unavailable": {"bundles": "storage endpoints used instead"}}
+    write_snapshot(path, {"content": content, "visits": visits, "shiny_sessions": sessions,
+                          "content_storage": storage, "users": users, "server_runtimes": runtimes},
+                   manifest, {"version": "2026.06.0"})
+
+
+def _content(rng: np.random.Generator, content_guids: np.ndarray) -> pd.DataFrame:
+    """N_CONTENT items of mixed app modes and runtime versions, about 5% never deployed."""
     modes = np.array(["shiny", "rmd-static", "quarto-static", "python-dash", "jupyter-static", "static", "api"])
     mode = modes[rng.integers(0, len(modes), N_CONTENT)]
     r_versions = np.array(["3.6.3", "4.0.5", "4.1.3", "4.2.3", "4.3.3", "4.4.1", None], dtype=object)
     py_versions = np.array(["3.8.10", "3.9.19", "3.10.14", "3.11.9", "3.12.4", None], dtype=object)
     deployed = rng.random(N_CONTENT) > 0.05
-    content = pd.DataFrame({
+    return pd.DataFrame({
         "guid": content_guids, "title": [f"Item {i} <&>" for i in range(N_CONTENT)], "app_mode": mode,
         "owner_username": [f"user{i % N_USERS}" for i in range(N_CONTENT)],
         "bundle_id": np.where(deployed, np.arange(N_CONTENT).astype(str), None),
@@ -58,7 +75,12 @@ def build(path: Path, events: int, seed: int = 1) -> None:
         "content_url": [f"http://connect.example/content/{g}/" for g in content_guids],
         "last_deployed_time": WINDOW_START,
     })
-    # Zipf-like popularity over content; a few percent of events hit deleted content.
+
+
+def _usage(rng: np.random.Generator, events: int, content_guids: np.ndarray,
+           deleted_guids: np.ndarray, user_guids: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(visits, shiny_sessions): `events` in all, Zipf-like over content, a few percent of them
+    on deleted content, some anonymous, 1% of the sessions still open."""
     weights = 1 / np.arange(1, N_CONTENT + 1) ** 1.1
     weights /= weights.sum()
 
@@ -87,18 +109,7 @@ def build(path: Path, events: int, seed: int = 1) -> None:
     ended = ended.where(rng.random(n_sessions) > 0.01)  # 1% still open
     sessions = pd.DataFrame({"content_guid": pick_content(n_sessions), "user_guid": pick_users(n_sessions),
                              "started": started, "ended": ended})
-    sizes = rng.lognormal(15, 2, N_CONTENT).astype(np.int64)
-    storage = pd.DataFrame({"content_guid": content_guids, "bundle_count": 3, "bytes_total": sizes * 3,
-                            "bytes_active": sizes, "bytes_inactive": sizes * 2})
-    users = pd.DataFrame({"guid": user_guids, "user_role": "viewer", "active_time": WINDOW_END, "locked": False})
-    runtimes = pd.DataFrame({"language": ["r", "r", "python", "python"],
-                             "version": ["4.3.3", "4.4.1", "3.11.9", "3.12.4"]})
-    manifest = {"server": "http://connect.example", "server_version": "2026.06.0",
-                "window": {"start": WINDOW_START.isoformat(), "end": WINDOW_END.isoformat()},
-                "unavailable": {"bundles": "storage endpoints used instead"}}
-    write_snapshot(path, {"content": content, "visits": visits, "shiny_sessions": sessions,
-                          "content_storage": storage, "users": users, "server_runtimes": runtimes},
-                   manifest, {"version": "2026.06.0"})
+    return visits, sessions
 
 
 def measure(path: Path) -> dict:

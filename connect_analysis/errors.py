@@ -13,7 +13,7 @@
     ├── SnapshotError             a snapshot directory is missing, corrupt or foreign
     │   └── TableNotLoaded        (also a KeyError) a table left out of load_snapshot(tables=)
     ├── AnalysisError             analysis inputs are unusable
-    └── ReportError               a notebook failed or rendering failed
+    └── ReportError               a notebook failed (which cell, ename, evalue) or rendering failed
 
 Each carries data attributes (status, code, url) rather than parsed strings.
 """
@@ -94,4 +94,27 @@ class AnalysisError(ConnectAnalysisError):
 
 
 class ReportError(ConnectAnalysisError):
-    pass
+    """A notebook failed or rendering failed. For a failed notebook cell (as papermill's
+    PapermillExecutionError tells it): notebook (its file name), cell_index, exec_count,
+    ename and evalue (the exception's type name and text) and run_record (the executed
+    notebook's path); None when not known or not a cell's failure."""
+
+    FIELDS = ("notebook", "cell_index", "exec_count", "ename", "evalue", "run_record")
+
+    def __init__(self, message: str, *, notebook: str | None = None, cell_index: int | None = None,
+                 exec_count: int | None = None, ename: str | None = None, evalue: str | None = None,
+                 run_record: str | None = None):
+        super().__init__(message)
+        self.notebook = notebook
+        self.cell_index = cell_index
+        self.exec_count = exec_count
+        self.ename = ename
+        self.evalue = evalue
+        self.run_record = run_record
+
+    def __reduce__(self):  # keep the attributes through pickle (keyword-only arguments)
+        return _report_error, (type(self), self.args[0], {f: getattr(self, f) for f in self.FIELDS})
+
+
+def _report_error(cls, message, fields):
+    return cls(message, **fields)

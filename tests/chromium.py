@@ -16,6 +16,8 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
+from suite import skip_or_fail
+
 from connect_analysis.report.pdf import HEADLESS_FLAGS, find_browser
 
 CHROMIUM = find_browser()  # the browser --pdf uses, so both kinds of test run or skip together
@@ -24,6 +26,12 @@ FLAGS = [*HEADLESS_FLAGS, "--remote-debugging-pipe", "--window-size=1280,2000"]
 
 def available() -> bool:
     return CHROMIUM is not None
+
+
+def need_chromium() -> None:
+    """Skip the test when there is no Chromium; under CI=true, fail it (suite.skip_or_fail)."""
+    if not available():
+        skip_or_fail("no chromium: run `make system-deps`")
 
 
 @dataclass
@@ -109,49 +117,14 @@ def visit(url: str, *, probe: str = PROBE, settle_s: float = 1.0, timeout: float
     to_chrome_r, to_chrome_w = os.pipe()
     from_chrome_r, from_chrome_w = os.pipe()
     profile = tempfile.mkdtemp(prefix="ca-chromium-test-")
-
-    def child_fds():
-        # chromium reads commands on fd 3 and writes replies on fd 4; move the pipe ends
-        # above 10 first so that placing one cannot overwrite the other
-        high_r = fcntl.fcntl(to_chrome_r, fcntl.F_DUPFD, 10)
-        high_w = fcntl.fcntl(from_chrome_w, fcntl.F_DUPFD, 10)
-        os.dup2(high_r, 3)
-        os.dup2(high_w, 4)
-
-    proc = subprocess.Popen([CHROMIUM, *FLAGS,
-                             f"--user-data-dir={profile}", "about:blank"],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, preexec_fn=child_fds, pass_fds=(3, 4))
+    proc = _start_chromium(profile, to_chrome_r, from_chrome_w)
     os.close(to_chrome_r)
     os.close(from_chrome_w)
     pipe = _Pipe(proc, to_chrome_w, from_chrome_r)
     result = PageVisit()
     try:
-        target = pipe.send("Target.createTarget", {"url": "about:blank"}, timeout=timeout)["targetId"]
-        session = pipe.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
-        for domain in ("Runtime", "Log", "Network", "Page"):
-            pipe.send(f"{domain}.enable", session=session)
-        pipe.send("Page.navigate", {"url": url}, session=session)
-        pipe.wait_for("Page.loadEventFired", timeout=timeout)
-        time.sleep(settle_s)  # let charts finish drawing and late errors arrive
-        facts = pipe.send("Runtime.evaluate", {"expression": probe, "returnByValue": True},
-                          session=session)
-        result.facts = facts.get("result", {}).get("value", {})
-        shot = pipe.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": full_page},
-                         session=session, timeout=timeout)
-        result.screenshot = base64.b64decode(shot["data"])
-        for ev in pipe.events:
-            m, p = ev.get("method"), ev.get("params", {})
-            if m == "Runtime.consoleAPICalled" and p.get("type") in ("error", "assert"):
-                result.console_errors.append(" ".join(str(a.get("value", a.get("description")))
-                                                      for a in p.get("args", [])))
-            elif m == "Log.entryAdded" and p.get("entry", {}).get("level") == "error":
-                result.console_errors.append(p["entry"].get("text", ""))
-            elif m == "Runtime.exceptionThrown":
-                d = p.get("exceptionDetails", {})
-                result.exceptions.append(d.get("exception", {}).get("description") or d.get("text", ""))
-            elif m == "Network.requestWillBeSent":
-                result.requests.append(p.get("request", {}).get("url", ""))
+        _load_and_probe(pipe, url, probe, settle_s, timeout, full_page, result)
+        _collect_events(pipe.events, result)
         try:
             pipe.send("Browser.close", timeout=5)
         except (RuntimeError, TimeoutError):
@@ -166,3 +139,52 @@ def visit(url: str, *, probe: str = PROBE, settle_s: float = 1.0, timeout: float
             proc.wait()
         shutil.rmtree(profile, ignore_errors=True)
     return result
+
+
+def _start_chromium(profile: str, to_chrome_r: int, from_chrome_w: int) -> subprocess.Popen:
+    """Chromium with the DevTools pipe: it reads commands on fd 3 and writes replies on fd 4."""
+
+    def child_fds():
+        # move the pipe ends above 10 first so that placing one cannot overwrite the other
+        high_r = fcntl.fcntl(to_chrome_r, fcntl.F_DUPFD, 10)
+        high_w = fcntl.fcntl(from_chrome_w, fcntl.F_DUPFD, 10)
+        os.dup2(high_r, 3)
+        os.dup2(high_w, 4)
+
+    return subprocess.Popen([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, preexec_fn=child_fds, pass_fds=(3, 4))
+
+
+def _load_and_probe(pipe: _Pipe, url: str, probe: str, settle_s: float, timeout: float,
+                    full_page: bool, result: PageVisit) -> None:
+    """Open url in a new tab, wait for load, then run the probe and take the screenshot."""
+    target = pipe.send("Target.createTarget", {"url": "about:blank"}, timeout=timeout)["targetId"]
+    session = pipe.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+    for domain in ("Runtime", "Log", "Network", "Page"):
+        pipe.send(f"{domain}.enable", session=session)
+    pipe.send("Page.navigate", {"url": url}, session=session)
+    pipe.wait_for("Page.loadEventFired", timeout=timeout)
+    time.sleep(settle_s)  # let charts finish drawing and late errors arrive
+    facts = pipe.send("Runtime.evaluate", {"expression": probe, "returnByValue": True},
+                      session=session)
+    result.facts = facts.get("result", {}).get("value", {})
+    shot = pipe.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": full_page},
+                     session=session, timeout=timeout)
+    result.screenshot = base64.b64decode(shot["data"])
+
+
+def _collect_events(events: list, result: PageVisit) -> None:
+    """Console errors, uncaught exceptions and requested URLs from the DevTools events."""
+    for ev in events:
+        m, p = ev.get("method"), ev.get("params", {})
+        if m == "Runtime.consoleAPICalled" and p.get("type") in ("error", "assert"):
+            result.console_errors.append(" ".join(str(a.get("value", a.get("description")))
+                                                  for a in p.get("args", [])))
+        elif m == "Log.entryAdded" and p.get("entry", {}).get("level") == "error":
+            result.console_errors.append(p["entry"].get("text", ""))
+        elif m == "Runtime.exceptionThrown":
+            d = p.get("exceptionDetails", {})
+            result.exceptions.append(d.get("exception", {}).get("description") or d.get("text", ""))
+        elif m == "Network.requestWillBeSent":
+            result.requests.append(p.get("request", {}).get("url", ""))

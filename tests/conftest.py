@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from suite import KINDS, SLOW
+from suite import KINDS, SLOW, skip_or_fail
 
 
 def pytest_collection_modifyitems(config, items):
@@ -63,18 +63,18 @@ def postgres_server():
     """Start PostgreSQL from Debian's binaries in a temporary directory; stop it at the end.
 
     PostgreSQL refuses to run as root, so as root the server runs as the `postgres` system
-    user when it exists, else `nobody`. Skips only when no PostgreSQL binaries are installed.
+    user when it exists, else `nobody`. Skips (fails under CI=true) when it cannot start one.
     """
     bindir = _postgres_bindir()
     if bindir is None:
-        pytest.skip("no PostgreSQL server binaries (initdb) found: run `make system-deps`")
+        skip_or_fail("no PostgreSQL server binaries (initdb) found: run `make system-deps`")
     prefix: list[str] = []
     root = Path(tempfile.mkdtemp(prefix="connect-analysis-pg-"))  # /tmp: reachable by that user
     if os.geteuid() == 0:
         account = "postgres" if _has_user("postgres") else "nobody"
         runuser = shutil.which("runuser") or shutil.which("runuser", path="/usr/sbin:/sbin")
         if runuser is None:
-            pytest.skip("running as root without runuser: cannot start PostgreSQL as another user")
+            skip_or_fail("running as root without runuser: cannot start PostgreSQL as another user")
         prefix = [runuser, "-u", account, "--"]
         entry = pwd.getpwnam(account)
         os.chown(root, entry.pw_uid, entry.pw_gid)

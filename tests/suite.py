@@ -9,6 +9,7 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -19,7 +20,8 @@ import pytest
 _UNIT = ["test_analysis_downtime", "test_analysis_images", "test_analysis_important",
          "test_analysis_license", "test_analysis_runtimes", "test_analysis_storage",
          "test_analysis_usage", "test_catalogue", "test_charts", "test_layers", "test_packages",
-         "test_paging", "test_snapshot", "test_suite_setup", "test_tables", "test_docs"]
+         "test_paging", "test_snapshot", "test_suite_setup", "test_tables", "test_docs",
+         "test_sizes", "test_timestamps", "test_errors"]
 _INTEGRATION = ["test_analysis_compare", "test_analysis_summary", "test_analysis_versions",
                 "test_cli", "test_client", "test_contract_fixtures", "test_demo", "test_fetch",
                 "test_golden_summary", "test_notebooks", "test_process", "test_preflight", "test_real_clients",
@@ -37,23 +39,36 @@ KINDS = {m: "unit" for m in _UNIT} | {m: "integration" for m in _INTEGRATION} | 
 # minutes rather than seconds each (a demo report, a large scenario, the reliability suite)
 SLOW = {"test_fetch", "test_schedule", "test_report", "test_report_quarto", "test_notebooks",
         "test_demo", "test_real_clients", "test_bad_input", "test_faults", "test_secrets",
-        "test_untrusted_text", "test_browser", "test_publish", "test_wheel_install"}
+        "test_untrusted_text", "test_browser", "test_publish", "test_wheel_install",
+        "test_hostile_bounds", "test_hostile_files", "test_hostile_input", "test_hostile_key",
+        "test_hostile_tls"}  # the hostile cases: 4 minutes together (measured 2026-12-02)
 
 
-# --- ../shared/reference beside the repository: a skip on a laptop, a failure in CI -------------
+# --- what a test needs from the machine: a skip on a laptop, a failure in CI ------------------
+
+
+def on_ci() -> bool:
+    """CI=true (or 1, yes): nothing may skip there, CI installs every tool (.ci/system-deps)."""
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+def skip_or_fail(reason: str, *, module_level: bool = False) -> NoReturn:
+    """Skip the test for reason, except under CI=true, where it fails: CI must never pass by
+    silently skipping. module_level: called while the test module is imported."""
+    if on_ci():
+        pytest.fail(f"{reason} (CI=true: a test that needs it may not skip)", pytrace=False)
+    pytest.skip(reason, allow_module_level=module_level)
+
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
 
 
 def need_shared(*parts: str) -> Path:
-    """The path ../shared/reference/PARTS. When it is missing the test is skipped, except
-    under CI=true, where it fails: CI must never pass by silently skipping. What the tests
+    """The path ../shared/reference/PARTS; when it is missing, skip_or_fail. What the tests
     can carry is vendored under tests/fixtures/ instead."""
     path = SHARED.joinpath(*parts)
     if not path.exists():
-        if os.environ.get("CI", "").strip().lower() in ("1", "true", "yes"):
-            pytest.fail(f"{path} is missing (CI=true): put ../shared/reference beside the repository")
-        pytest.skip(f"{path} is not beside the repository")
+        skip_or_fail(f"{path} is missing: put ../shared/reference beside the repository")
     return path
 
 

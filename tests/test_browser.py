@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from chromium import available, visit
+from chromium import need_chromium, visit
 from report_fixtures import save_artifact
 from report_snapshot import BOLD_TITLE, SCRIPT_TITLE
 
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not available(), reason="no chromium: run `make system-deps`")]
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(autouse=True)
+def _chromium():
+    need_chromium()
 
 
 def _local_only(requests: list[str]) -> list[str]:

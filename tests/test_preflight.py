@@ -338,7 +338,8 @@ def test_nodeports_large_range_states_the_sample_size():
 
 @pytest.fixture(scope="module")
 def simulator():
-    sim_module = pytest.importorskip("connect_analysis.simulator")
+    from connect_analysis import simulator as sim_module
+
     with sim_module.start_simulator(scenario="demo", api_key="k", port=0) as sim:
         yield sim
 

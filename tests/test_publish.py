@@ -16,7 +16,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from suite import uv_binary
+from suite import skip_or_fail, uv_binary
 
 from connect_analysis.assets import assets_root, entry_notebook, notebooks_dir
 from connect_analysis.errors import ConfigError
@@ -137,7 +137,7 @@ def clean_venv(bundle, tmp_path_factory):
     """A virtual environment with only the manifest's requirements (uv, from its cache)."""
     uv = uv_binary()
     if uv is None:
-        pytest.skip("uv is not installed (make test installs it)")
+        skip_or_fail("uv is not installed (make test installs it)")
     venv = tmp_path_factory.mktemp("venv") / "env"
     subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(venv)], check=True, timeout=120)
     # Connect installs the requirements in the bundle's directory (the wheel's path is relative)
@@ -145,7 +145,7 @@ def clean_venv(bundle, tmp_path_factory):
                            "-r", "requirements.txt"], cwd=bundle,
                           capture_output=True, text=True, timeout=600)
     if done.returncode != 0 and "cache" in done.stderr.lower():
-        pytest.skip(f"the pinned packages are not in uv's cache (tests stay offline): {done.stderr[-300:]}")
+        skip_or_fail(f"the pinned packages are not in uv's cache (tests stay offline): {done.stderr[-300:]}")
     assert done.returncode == 0, done.stderr
     return venv
 

@@ -11,10 +11,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from suite import skip_or_fail
 
 from connect_analysis.simulator import start_simulator
 
-posit_connect = pytest.importorskip("posit.connect")
+try:
+    import posit.connect as posit_connect
+except ImportError:
+    skip_or_fail("posit-sdk is not installed (the test extra has it)", module_level=True)
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 ADMIN = "admin-key"

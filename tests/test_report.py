@@ -166,10 +166,11 @@ def test_html_loads_nothing_from_another_host(demo_report):
 
 @pytest.mark.browser
 def test_pdf_is_printed_from_the_html(hostile_report, tmp_path):
-    from connect_analysis.report.pdf import find_browser, render_pdf
+    from chromium import need_chromium
 
-    if find_browser() is None:
-        pytest.skip("no chromium: run `make system-deps`")
+    from connect_analysis.report.pdf import render_pdf
+
+    need_chromium()  # the browser render_pdf finds
     pdf = render_pdf(hostile_report.out / "report.html", tmp_path / "report.pdf")
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF-") and len(data) > 20_000

@@ -1,12 +1,13 @@
 """The test suite's own set-up: markers on every test, vendored fixtures with their licences,
-and ../shared/reference needed loudly in CI."""
+and ../shared/reference, chromium, PostgreSQL and uv needed loudly in CI."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import chromium
 import pytest
-from suite import KINDS, need_shared
+from suite import KINDS, need_shared, skip_or_fail
 
 HERE = Path(__file__).resolve().parent
 
@@ -18,6 +19,41 @@ def test_need_shared_fails_under_ci_and_skips_elsewhere(monkeypatch):
     monkeypatch.delenv("CI")
     with pytest.raises(pytest.skip.Exception):
         need_shared("no-such-reference")
+
+
+def test_skip_or_fail_fails_under_ci_and_skips_elsewhere(monkeypatch):
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="no tool here .CI=true"):
+        skip_or_fail("no tool here")
+    monkeypatch.setenv("CI", "false")
+    with pytest.raises(pytest.skip.Exception, match="no tool here"):
+        skip_or_fail("no tool here")
+
+
+def test_a_missing_chromium_fails_under_ci(monkeypatch):
+    monkeypatch.setattr(chromium, "CHROMIUM", None)
+    monkeypatch.setenv("CI", "1")
+    with pytest.raises(pytest.fail.Exception, match="no chromium"):
+        chromium.need_chromium()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception):
+        chromium.need_chromium()
+
+
+# Skips that depend on who runs the tests (root or not), not on a tool CI installs: allowed.
+SKIPS_ALLOWED = {"reliability/test_bad_input.py": 2, "test_preflight.py": 1}
+
+
+def test_nothing_skips_but_through_skip_or_fail():
+    """A test that needs a tool (chromium, PostgreSQL, uv, a package) calls skip_or_fail or a
+    helper built on it, so CI=true turns the skip into a failure."""
+    found = {}
+    for path in HERE.rglob("*.py"):
+        text = path.read_text()
+        n = sum(text.count(s) for s in ("pytest.skip(", "importorskip(", "skipif(", "mark.skip"))
+        if n and path.name not in ("suite.py", "test_suite_setup.py"):
+            found[path.relative_to(HERE).as_posix()] = n
+    assert found == SKIPS_ALLOWED
 
 
 def test_vendored_fixtures_keep_their_licences():

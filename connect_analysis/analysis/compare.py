@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .output import _write_atomic, csv_text
+from .output import csv_text, write_atomic
 from .runtimes import LABEL, LANGUAGES, VERSION_COLUMN, installed_versions
 from .summary import plain, server_info
 from .versions import VERSION_MATCHING, best_match, sort_versions
@@ -93,8 +93,8 @@ def compare_snapshots(old_dir, new_dir, out_dir, **options) -> pd.DataFrame:
     }
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    _write_atomic(out / COMPARE_CSV, csv_text(table))
-    _write_atomic(out / COMPARE_SUMMARY, json.dumps(plain(summary), indent=2, ensure_ascii=False) + "\n")
+    write_atomic(out / COMPARE_CSV, csv_text(table))
+    write_atomic(out / COMPARE_SUMMARY, json.dumps(plain(summary), indent=2, ensure_ascii=False) + "\n")
     return table
 
 

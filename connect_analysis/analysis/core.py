@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ..errors import AnalysisError
+from ..timestamps import iso
 from .downtime import counts_by_app_mode, downtime_estimate, run_as_summary, run_as_table
 from .images import image_coverage, load_images, uncovered_versions, warm_list
 from .important import important_content, vanity_urls
@@ -21,7 +22,7 @@ from .storage import (
     storage_projection,
     storage_summary,
 )
-from .summary import default_now, iso, plain, server_info, snapshot_window
+from .summary import default_now, plain, server_info, snapshot_window
 from .sysreqs import packages_analysis
 from .usage import usage_by_content
 from .versions import RULES, VERSION_MATCHING, parse_version
@@ -72,6 +73,35 @@ def analyze(snapshot, *, images=None, must_keep_guids=(), must_keep_tags=(), top
     version_matching: "major-minor" (default) or "exact". target_version: the new cluster's
     Connect version for the readiness verdicts (default: the old server's version).
     """
+    _check_arguments(top_n, current_use_bytes, version_matching, target_version)
+    manifest = snapshot.manifest
+    server = server_info(manifest, snapshot.server_settings)
+    window = snapshot_window(manifest)
+    now = pd.Timestamp(now).tz_convert("UTC") if now is not None else default_now(manifest, window)
+    content = snapshot.content.reset_index(drop=True)
+
+    per, usage_totals = usage_by_content(content["guid"], snapshot.visits, snapshot.shiny_sessions, window)
+    parts = _runtimes_and_images(snapshot, content, per["events"], images, version_matching)
+    parts |= _important(snapshot, content, per, parts, server["url"], top_n, must_keep_guids,
+                        must_keep_tags, version_matching)
+    parts |= _storage(snapshot, content, current_use_bytes, now)
+    parts |= _readiness(snapshot, content, parts, target_version or server["version"])
+    licence = license_summary(snapshot.server_settings, snapshot.users, now)
+    summary = _summary(snapshot, content, server, window, usage_totals, parts, licence, version_matching)
+    return Analysis(
+        summary=plain(summary), runtimes=parts["inventory"], image_coverage=parts["per_image"],
+        content_images=parts["content_images"], important_content=parts["important"],
+        storage_by_content=parts["by_content"], run_as=run_as_table(content),
+        storage_growth=parts["growth"], storage_projection=parts["projection"],
+        downtime={"by_app_mode": parts["by_app_mode"], "estimate": parts["estimate"]},
+        license=licence, warm_list=parts["warm"], extra_tables=parts["package_tables"],
+        readiness=parts["readiness_table"], images=parts["image_list"],
+        usage_by_content=pd.concat([content[["guid"]], per], axis=1),
+    )
+
+
+def _check_arguments(top_n, current_use_bytes, version_matching, target_version) -> None:
+    """AnalysisError for an option analyze() cannot use."""
     if isinstance(top_n, bool) or not isinstance(top_n, int) or top_n < 0:
         raise AnalysisError(f"top N must be a whole number >= 0, not {top_n!r}")
     if current_use_bytes is not None and (not isinstance(current_use_bytes, int) or current_use_bytes < 0):
@@ -81,50 +111,66 @@ def analyze(snapshot, *, images=None, must_keep_guids=(), must_keep_tags=(), top
     if target_version is not None and parse_version(target_version) is None:
         raise AnalysisError(f"target version must be a Connect version like 2026.01.0, not {target_version!r}")
 
-    manifest, unavailable = snapshot.manifest, snapshot.unavailable
-    server = server_info(manifest, snapshot.server_settings)
-    window = snapshot_window(manifest)
-    now = pd.Timestamp(now).tz_convert("UTC") if now is not None else default_now(manifest, window)
-    content = snapshot.content.reset_index(drop=True)
 
-    per, usage_totals = usage_by_content(content["guid"], snapshot.visits, snapshot.shiny_sessions, window)
-    events = per["events"]
-
-    runtimes_known = "server_runtimes" not in unavailable
+def _runtimes_and_images(snapshot, content, events, images, version_matching) -> dict:
+    """The runtime inventory, the image table used and which image covers each item."""
+    runtimes_known = "server_runtimes" not in snapshot.unavailable
     inventory = runtime_inventory(content, events, snapshot.server_runtimes, runtimes_known, version_matching)
-
     image_list, image_source = load_images(images, snapshot.environments, snapshot.environment_runtimes)
     per_image, content_images = image_coverage(content, events, image_list, version_matching)
+    return {"runtimes_known": runtimes_known, "inventory": inventory, "image_list": image_list,
+            "image_source": image_source, "per_image": per_image, "content_images": content_images,
+            "minimal_set": [str(x) for x in per_image.loc[per_image["in_minimal_set"], "image"]]}
 
+
+def _important(snapshot, content, per, parts, server_url, top_n, must_keep_guids, must_keep_tags,
+               version_matching) -> dict:
+    """The important content (with each item's image) and the warm list of its runtimes."""
     important, not_found = important_content(
-        content, per, snapshot.content_tags, vanity_urls(content, snapshot.vanities, server["url"]),
+        content, per, snapshot.content_tags, vanity_urls(content, snapshot.vanities, server_url),
         top_n=top_n, must_keep_guids=must_keep_guids, must_keep_tags=must_keep_tags)
+    content_images = parts["content_images"]
     assigned = dict(zip(content_images["guid"], content_images["assigned_image"], strict=True))
     important["image"] = important["guid"].map(assigned).astype("string")
-    warm = warm_list(important, content, content_images, image_list, version_matching)
+    warm = warm_list(important, content, content_images, parts["image_list"], version_matching)
+    return {"important": important, "not_found": not_found, "warm": warm}
 
+
+def _storage(snapshot, content, current_use_bytes, now) -> dict:
+    """Storage per item and in all, its growth and projection, and the downtime estimate."""
     by_content = storage_by_content(content_storage_table(snapshot.content_storage, snapshot.bundles), content)
     storage = storage_summary(by_content, current_use_bytes)
     growth = storage_growth(snapshot.bundles)
     # Growth needs per-bundle history, which 2026.06+ fetches may lack: kept out of the summary
     # so every Connect version gives the same summary.
     projection, _ = storage_projection(storage["current_use_bytes"], growth, now)
-
     estimate = downtime_estimate(content, storage["bundle_count"], storage["bundle_bytes_total"])
-    by_app_mode = counts_by_app_mode(content, by_content)
-    licence = license_summary(snapshot.server_settings, snapshot.users, now)
+    return {"by_content": by_content, "storage": storage, "growth": growth, "projection": projection,
+            "estimate": estimate, "by_app_mode": counts_by_app_mode(content, by_content)}
 
-    package_summary, package_tables = packages_analysis(snapshot, important["guid"])
+
+def _readiness(snapshot, content, parts, target_version) -> dict:
+    """Packages, the readiness verdicts, and the downtime estimate with the back-after hours."""
+    package_summary, package_tables = packages_analysis(snapshot, parts["important"]["guid"])
     readiness_table, readiness_summary = rebuild_plan(
-        content, content_images, [str(x) for x in per_image.loc[per_image["in_minimal_set"], "image"]],
-        image_list, important["guid"], snapshot.jobs, copy_minutes=estimate["copy_minutes"],
-        options=options_from_settings(snapshot.server_settings, target_version or server["version"]),
-        jobs_known="jobs" not in unavailable)
-    estimate = estimate | {k: readiness_summary["back_after"][k] for k in
-                           ("important_back_after_hours", "everything_back_after_hours")} | {
-        "answer": readiness_summary["back_after"]["text"]}
+        content, parts["content_images"], parts["minimal_set"], parts["image_list"],
+        parts["important"]["guid"], snapshot.jobs, copy_minutes=parts["estimate"]["copy_minutes"],
+        options=options_from_settings(snapshot.server_settings, target_version),
+        jobs_known="jobs" not in snapshot.unavailable)
+    back_after = readiness_summary["back_after"]
+    estimate = parts["estimate"] | {k: back_after[k] for k in
+                                    ("important_back_after_hours", "everything_back_after_hours")} | {
+        "answer": back_after["text"]}
+    return {"package_summary": package_summary, "package_tables": package_tables,
+            "readiness_table": readiness_table, "readiness_summary": readiness_summary,
+            "estimate": estimate}
+
+
+def _summary(snapshot, content, server, window, usage_totals, parts, licence, version_matching) -> dict:
+    """summary.json's dict (before plain()), its keys in their published order."""
+    content_images = parts["content_images"]
     is_deployed = content["bundle_id"].notna()
-    summary = {
+    return {
         "server": server,
         "window": {"start": iso(window.start), "end": iso(window.end)},
         "content": {
@@ -135,12 +181,12 @@ def analyze(snapshot, *, images=None, must_keep_guids=(), must_keep_tags=(), top
                             sorted(content["app_mode"].fillna("unknown").value_counts().items())},
             "no_runtime_by_app_mode": no_runtime_by_app_mode(content),
         },
-        "runtimes": runtimes_summary(inventory, runtimes_known),
+        "runtimes": runtimes_summary(parts["inventory"], parts["runtimes_known"]),
         "version_matching": version_matching,
         "images": {
-            "source": image_source,
-            "image_count": len(image_list),
-            "minimal_set": [str(x) for x in per_image.loc[per_image["in_minimal_set"], "image"]],
+            "source": parts["image_source"],
+            "image_count": len(parts["image_list"]),
+            "minimal_set": parts["minimal_set"],
             "content_covered": int((content_images["status"] == "covered").sum()),
             "content_not_covered": int((content_images["status"] == "not covered").sum()),
             "content_needing_no_runtime": int((content_images["status"] == "no runtime").sum()),
@@ -153,24 +199,16 @@ def analyze(snapshot, *, images=None, must_keep_guids=(), must_keep_tags=(), top
             {"guid": r.guid, "title": r.title, "content_url": r.content_url, "vanity_url": r.vanity_url,
              "visits": r.visits, "shiny_sessions": r.shiny_sessions, "unique_viewers": r.unique_viewers,
              "usage_rank": r.usage_rank, "image": r.image, "reason": r.reason}
-            for r in important.itertuples(index=False)],
-        "must_keep_not_found": not_found,
+            for r in parts["important"].itertuples(index=False)],
+        "must_keep_not_found": parts["not_found"],
         "warm_list": [{"language": r.language, "version": r.version, "image": r.image,
-                       "content_count": r.content_count} for r in warm.itertuples(index=False)],
-        "storage": storage,
+                       "content_count": r.content_count} for r in parts["warm"].itertuples(index=False)],
+        "storage": parts["storage"],
         "run_as": run_as_summary(content),
-        "downtime": estimate,
-        "readiness": readiness_summary,
+        "downtime": parts["estimate"],
+        "readiness": parts["readiness_summary"],
         "users": users_summary(snapshot.users),
         "license": licence,
-        **package_summary,  # packages, system_requirements, package_gaps (sysreqs.py)
-        "unavailable": dict(unavailable),
+        **parts["package_summary"],  # packages, system_requirements, package_gaps (sysreqs.py)
+        "unavailable": dict(snapshot.unavailable),
     }
-    return Analysis(
-        summary=plain(summary), runtimes=inventory, image_coverage=per_image,
-        content_images=content_images, important_content=important, storage_by_content=by_content,
-        run_as=run_as_table(content), storage_growth=growth, storage_projection=projection,
-        downtime={"by_app_mode": by_app_mode, "estimate": estimate}, license=licence,
-        warm_list=warm, extra_tables=package_tables, readiness=readiness_table, images=image_list,
-        usage_by_content=pd.concat([content[["guid"]], per], axis=1),
-    )

@@ -154,11 +154,22 @@ def image_coverage(content: pd.DataFrame, events: pd.Series, images: list[dict],
     """
     needs = _requirements(content)
     can_run = _can_run(content, needs, images, rule)  # content position -> [image index]
-    weight = events.astype("int64").to_numpy() + 1
-    n = len(content)
-    runs = np.zeros((n, len(images)), dtype=bool)  # runs[i, k]: image k can run content i
+    runs = np.zeros((len(content), len(images)), dtype=bool)  # runs[i, k]: image k can run content i
     for i, imgs in can_run.items():
         runs[i, imgs] = True
+    order, adds = _minimal_set(runs, events.astype("int64").to_numpy() + 1, images)
+    assigned = {}
+    for k in order:
+        for i in adds[k]:
+            assigned[int(i)] = images[k]["name"]
+    per_image = _per_image(images, runs, events, order, adds)
+    per_content = _per_content(content, events, images, needs, can_run, assigned)
+    return per_image, per_content[CONTENT_IMAGE_COLUMNS]
+
+
+def _minimal_set(runs: np.ndarray, weight: np.ndarray, images: list[dict]) -> tuple[list, dict]:
+    """Greedy set cover: (image indexes in the order picked, {image index: content it adds}).
+    Each step picks the image adding the most weight, then the most items, then by name."""
     uncovered = runs.any(axis=1)
     order, adds = [], {}
     while uncovered.any():
@@ -169,17 +180,16 @@ def image_coverage(content: pd.DataFrame, events: pd.Series, images: list[dict],
         order.append(best)
         adds[best] = np.flatnonzero(open_runs[:, best])
         uncovered[adds[best]] = False
+    return order, adds
 
-    assigned = {}
-    for k in order:
-        for i in adds[k]:
-            assigned[int(i)] = images[k]["name"]
-    covers = {k: np.flatnonzero(runs[:, k]) for k in range(len(images))}
 
+def _per_image(images: list[dict], runs: np.ndarray, events: pd.Series, order: list,
+               adds: dict) -> pd.DataFrame:
+    """One IMAGE_COLUMNS row per image, the minimal set first in the order picked."""
     ev = events.astype("int64").to_numpy()
     image_rows = []
     for k, img in enumerate(images):
-        ran = covers[k]
+        ran = np.flatnonzero(runs[:, k])
         image_rows.append({
             "image": img["name"], "matching": img["matching"],
             **{lg: ";".join(img[lg]) for lg in LANGUAGES},
@@ -191,9 +201,13 @@ def image_coverage(content: pd.DataFrame, events: pd.Series, images: list[dict],
     per_image = pd.DataFrame(image_rows, columns=IMAGE_COLUMNS).astype(
         {"minimal_set_order": "Int64", "content_count": "int64", "events": "int64",
          "adds_content": "int64", "adds_events": "int64", "in_minimal_set": "bool"})
-    per_image = per_image.sort_values(["minimal_set_order", "image"], na_position="last",
-                                      kind="stable").reset_index(drop=True)
+    return per_image.sort_values(["minimal_set_order", "image"], na_position="last",
+                                 kind="stable").reset_index(drop=True)
 
+
+def _per_content(content: pd.DataFrame, events: pd.Series, images: list[dict], needs: list[dict],
+                 can_run: dict, assigned: dict) -> pd.DataFrame:
+    """Per content item: its versions, events, status, the images that run it, the one assigned."""
     is_deployed = deployed(content).to_numpy()
     rows = []
     for i in range(len(content)):
@@ -207,12 +221,11 @@ def image_coverage(content: pd.DataFrame, events: pd.Series, images: list[dict],
         rows.append({"status": status, "image_count": len(imgs),
                      "images": ";".join(images[k]["name"] for k in imgs),
                      "assigned_image": assigned.get(i)})
-    per_content = pd.concat([
+    return pd.concat([
         content[["guid", "title", "app_mode", "r_version", "py_version", "quarto_version"]].reset_index(drop=True),
         pd.DataFrame({"events": events.astype("int64").to_numpy()}),
         pd.DataFrame(rows, columns=["status", "image_count", "images", "assigned_image"]),
     ], axis=1)
-    return per_image, per_content[CONTENT_IMAGE_COLUMNS]
 
 
 def _requirements(content: pd.DataFrame) -> list[dict]:

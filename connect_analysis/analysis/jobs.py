@@ -12,8 +12,8 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import schema
+from ..timestamps import iso
 from .downtime import REBUILD_MINUTES, rebuild_kind
-from .summary import iso
 
 REBUILD_TAGS = schema.BUILD_JOB_TAGS
 ITEM, RUNTIME_MEDIAN, ASSUMED = "measured (item)", "measured (runtime median)", "assumed"

@@ -42,10 +42,10 @@ def write_analysis(result, out_dir) -> Path:
     except OSError as e:
         raise AnalysisError(f"cannot create {out}: {e.strerror or e}") from None
     text = json.dumps(result.summary, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    _write_atomic(out / SUMMARY, text)
+    write_atomic(out / SUMMARY, text)
     tables = {name: get(result) for name, get in CSV_FILES.items()} | dict(result.extra_tables)
     for name, df in tables.items():
-        _write_atomic(out / name, csv_text(df))
+        write_atomic(out / name, csv_text(df))
     return out
 
 
@@ -73,7 +73,10 @@ def _neutralise(value):
     return value
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str) -> None:
+    """Write text to path through a temporary sibling and a rename: a reader sees the old file
+    or the new one, never half of one. The kit's one file writer of this kind (for directories:
+    snapshot.replace_dir)."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:

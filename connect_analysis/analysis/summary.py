@@ -10,6 +10,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from ..timestamps import iso
 from .usage import Window
 
 
@@ -43,15 +44,6 @@ def default_now(manifest: dict, window: Window) -> pd.Timestamp:
         if candidate is not None:
             return candidate
     return pd.Timestamp.now(tz="UTC")
-
-
-def iso(ts) -> str | None:
-    """ISO 8601 UTC with a Z, or None."""
-    if ts is None or (not isinstance(ts, str) and pd.isna(ts)):
-        return None
-    t = pd.Timestamp(ts)
-    t = t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
-    return t.isoformat().replace("+00:00", "Z")
 
 
 def plain(value):

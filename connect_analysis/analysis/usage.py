@@ -53,7 +53,29 @@ def usage_by_content(content_guids: pd.Series, visits: pd.DataFrame, sessions: p
     # Open sessions run to the window end; with no end, to the latest event.
     last_ns = end_ns if window.end is not None else max(
         int(np.max(v_time, where=v_time != NAT, initial=0)), int(np.max(s_start, where=s_start != NAT, initial=0)))
+    visit_counts, n_visits = _count_visits(acc, visits, v_time, start_ns, end_ns)
+    s = _count_sessions(acc, sessions, s_start, start_ns, end_ns, last_ns)
 
+    per = pd.DataFrame({"visits": visit_counts, "shiny_sessions": s["counts"]})
+    per["events"] = per["visits"] + per["shiny_sessions"]
+    per["unique_viewers"] = acc.unique_viewers()
+    per["shiny_session_hours"] = s["hours"]
+    per["last_visit"] = pd.Series(acc.last.view("datetime64[ns]")).dt.tz_localize("UTC")
+    totals = {
+        "visits": n_visits,
+        "shiny_sessions": s["n"],
+        "events": n_visits + s["n"],
+        "unique_viewers": len(acc.users_seen),
+        "events_for_deleted_content": acc.deleted,
+        "open_shiny_sessions": s["n_open"],
+        "shiny_session_hours": s["total_hours"],
+    }
+    return per, totals
+
+
+def _count_visits(acc: _Accumulator, visits: pd.DataFrame, v_time: np.ndarray, start_ns: int,
+                  end_ns: int) -> tuple[np.ndarray, int]:
+    """(visits per content item, visits in the window), chunk by chunk."""
     visit_counts = np.zeros(acc.n, dtype=np.int64)
     n_visits = 0
     for rows in _chunks(len(visits)):
@@ -62,7 +84,12 @@ def usage_by_content(content_guids: pd.Series, visits: pd.DataFrame, sessions: p
         content = acc.add(visits["content_guid"].iloc[rows], visits["user_guid"].iloc[rows], inside, t)
         visit_counts += np.bincount(content[inside & (content >= 0)], minlength=acc.n)
         n_visits += int(inside.sum())
+    return visit_counts, n_visits
 
+
+def _count_sessions(acc: _Accumulator, sessions: pd.DataFrame, s_start: np.ndarray, start_ns: int,
+                    end_ns: int, last_ns: int) -> dict:
+    """Shiny sessions overlapping the window: counts and hours per item, and in total."""
     s_end_all = _times_ns(sessions["ended"])
     session_counts = np.zeros(acc.n, dtype=np.int64)
     session_hours = np.zeros(acc.n, dtype=np.float64)
@@ -81,22 +108,8 @@ def usage_by_content(content_guids: pd.Series, visits: pd.DataFrame, sessions: p
         n_sessions += int(inside.sum())
         n_open += int((inside & is_open).sum())
         total_hours += float(hours.sum())
-
-    per = pd.DataFrame({"visits": visit_counts, "shiny_sessions": session_counts})
-    per["events"] = per["visits"] + per["shiny_sessions"]
-    per["unique_viewers"] = acc.unique_viewers()
-    per["shiny_session_hours"] = session_hours
-    per["last_visit"] = pd.Series(acc.last.view("datetime64[ns]")).dt.tz_localize("UTC")
-    totals = {
-        "visits": n_visits,
-        "shiny_sessions": n_sessions,
-        "events": n_visits + n_sessions,
-        "unique_viewers": len(acc.users_seen),
-        "events_for_deleted_content": acc.deleted,
-        "open_shiny_sessions": n_open,
-        "shiny_session_hours": total_hours,
-    }
-    return per, totals
+    return {"counts": session_counts, "hours": session_hours, "n": n_sessions, "n_open": n_open,
+            "total_hours": total_hours}
 
 
 class _Accumulator:

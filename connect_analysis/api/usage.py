@@ -18,11 +18,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from concurrent.futures import Executor
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from functools import partial
 
 import pandas as pd
 
-from .. import schema
+from .. import schema, timestamps
 from .._paging import iter_cursor
 from ..client import Client
 from ._rows import frame
@@ -52,9 +53,8 @@ def slice_count(start: datetime, end: datetime, workers: int) -> int:
     return max(1, min(by_days, math.ceil(seconds / 3600)))
 
 
-def iso(t: datetime) -> str:
-    """RFC 3339 in UTC with a Z, to the second (what Connect's from/to accept)."""
-    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+# RFC 3339 in UTC with a Z, to the second (what Connect's from/to accept); fetch.py uses it too
+iso = partial(timestamps.iso, whole_seconds=True)
 
 
 def fetch_visits(client: Client, start: datetime, end: datetime, *, pool: Executor | None = None,

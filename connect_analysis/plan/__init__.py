@@ -13,12 +13,12 @@ The kit sends none of it: it only reads from Connect.
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from pathlib import Path
 
 from ..errors import AnalysisError
+from ..snapshot import replace_dir
 from .build import FORMAT, Plan, build_plan
 
 PLAN_DIR = "plan"
@@ -46,12 +46,7 @@ def write_plan(result, out_dir, **options) -> Path:
             if name.endswith(EXECUTABLE):
                 path.chmod(0o755)
         target = out / PLAN_DIR
-        old = out / f".{PLAN_DIR}-old"
-        shutil.rmtree(old, ignore_errors=True)
-        if target.exists():
-            os.replace(target, old)
-        os.replace(tmp, target)
-        shutil.rmtree(old, ignore_errors=True)
+        replace_dir(tmp, target)
     except OSError as e:
         shutil.rmtree(tmp, ignore_errors=True)
         raise AnalysisError(f"cannot write the plan into {out}: {e.strerror or e}") from None

@@ -106,8 +106,7 @@ def test_the_report_renders_and_says_what_it_could_not_see(hostile_report):
 
 def test_untrusted_text_never_runs_loads_or_breaks_the_layout(hostile_report):
     FIGURES.tried("hostile server text: report in Chromium")
-    if not chromium.available():
-        pytest.skip("no chromium: run `make system-deps`")
+    chromium.need_chromium()
     kit, snap, out, _, reported = hostile_report
     assert reported.returncode == 0, str(reported)
     page = chromium.visit((out / "report.html").as_uri(), probe=PROBE, settle_s=1.5)
@@ -150,8 +149,7 @@ def test_executed_notebooks_hold_untrusted_text_as_escaped_html(hostile_report):
 def test_the_probe_sees_payloads_that_do_run(tmp_path):
     """The same probe on a page that pastes the payloads in raw: it must see them run, or the
     checks above could not fail."""
-    if not chromium.available():
-        pytest.skip("no chromium: run `make system-deps`")
+    chromium.need_chromium()
     page = tmp_path / "raw.html"
     page.write_text("<!DOCTYPE html><html><body><table><tr><td>"
                     + "</td><td>".join(PAYLOADS[:9] + PAYLOADS[11:12]) + "</td></tr></table></body></html>")
