@@ -1,6 +1,7 @@
 """The report: analyse a snapshot, execute the notebooks, render one self-contained page.
 
     build_report(snapshot, out)  ->  OUT/summary.json, OUT/*.csv       (the analysis)
+                                     OUT/analysis.pickle               (what the notebooks read)
                                      OUT/notebooks/NN-*.ipynb          (papermill; the run record)
                                      OUT/report.html                   (Quarto if found, else nbconvert)
                                      OUT/report.pdf                    (with pdf=True; headless Chromium)
@@ -9,7 +10,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +17,8 @@ from pathlib import Path
 from ..errors import ConfigError
 from .execute import execute_notebooks, notebook_paths
 from .render import load_summary, render_html, templates_dir
+from .renderer import choose_renderer
+from .stored import RESULT_ENV, analysis_options, save_analysis
 
 
 @dataclass
@@ -26,7 +28,9 @@ class Report:
     html: Path
     notebooks: list[Path]
     pdf: Path | None = None
-    renderer: str = "nbconvert"
+    renderer: str = "builtin"  # "quarto" or "builtin"
+    rendered_by: str = ""  # the sentence the report carries: which renderer (and Quarto) made it
+    warnings: list[str] = field(default_factory=list)  # Quarto's warnings, as it printed them
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -39,15 +43,15 @@ def build_report(snapshot: str | os.PathLike, out: str | os.PathLike, *, top_n: 
                  images: str | os.PathLike | None = None, must_keep: tuple[str, ...] = (),
                  must_keep_tags: tuple[str, ...] = (), current_use_bytes: int | None = None,
                  preflight: str | os.PathLike | None = None, pdf: bool = False,
-                 quarto: str | None = None) -> Report:
+                 renderer: str = "auto") -> Report:
     """Analyse the snapshot into out, execute every notebook against it, render report.html.
 
     top_n, images ("posit", "server" or a YAML file), must_keep (GUIDs), must_keep_tags and
     current_use_bytes (measured bytes in use) are the options of `analyze`, given to the
     analysis and to every notebook alike, so the report shows what summary.json holds.
 
-    quarto: the Quarto binary to render with (default: `quarto` on PATH; "" forces the
-    built-in renderer). Raises SnapshotError, ConfigError or ReportError (naming the
+    renderer: "auto" (Quarto when found: QUARTO_PATH, beside this interpreter, PATH; else the
+    built-in renderer), "quarto" or "builtin". Raises SnapshotError, ConfigError or ReportError (naming the
     notebook and cell that failed; the executed notebooks stay in out/notebooks).
     """
     from ..analysis import analyze, load_for_analysis, write_analysis
@@ -55,6 +59,7 @@ def build_report(snapshot: str | os.PathLike, out: str | os.PathLike, *, top_n: 
 
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
+    chosen = choose_renderer(renderer)
     snapshot = Path(snapshot).resolve()
     out = Path(out).resolve()
     params = check_parameters(snapshot=str(snapshot), top_n=top_n,
@@ -75,6 +80,7 @@ def build_report(snapshot: str | os.PathLike, out: str | os.PathLike, *, top_n: 
                      must_keep_tags=params["must_keep_tags"], top_n=top_n,
                      current_use_bytes=params["current_use_bytes"])
     write_analysis(result, out)
+    stored = save_analysis(result, out, analysis_options(params))
     seconds["analyze"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -86,18 +92,18 @@ def build_report(snapshot: str | os.PathLike, out: str | os.PathLike, *, top_n: 
         "must_keep_tags": list(params["must_keep_tags"]),
         "current_use_bytes": current_use_bytes or 0,  # the notebooks' "not measured"
         "preflight": str(Path(preflight).resolve()) if preflight else "",
-    })
+    }, env={RESULT_ENV: str(stored)})  # the notebooks read this analysis, not analyse again
     seconds["execute"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     summary = load_summary(out)
-    quarto = shutil.which("quarto") if quarto is None else quarto
-    if quarto:
+    warnings: list[str] = []
+    if chosen.name == "quarto":
         from .quarto import render_quarto
 
-        html_file, renderer = render_quarto(quarto, executed, out, summary), "quarto"
+        html_file, warnings = render_quarto(chosen, executed, out, summary)
     else:
-        html_file, renderer = render_html(executed, out, summary), "nbconvert"
+        html_file = render_html(executed, out, summary, rendered_by=chosen.describe())
     seconds["render"] = time.perf_counter() - t0
 
     pdf_file = None
@@ -107,8 +113,8 @@ def build_report(snapshot: str | os.PathLike, out: str | os.PathLike, *, top_n: 
         t0 = time.perf_counter()
         pdf_file = render_pdf(html_file)
         seconds["pdf"] = time.perf_counter() - t0
-    return Report(html=html_file, notebooks=executed, pdf=pdf_file, renderer=renderer,
-                  seconds=seconds)
+    return Report(html=html_file, notebooks=executed, pdf=pdf_file, renderer=chosen.name,
+                  rendered_by=chosen.describe(), warnings=warnings, seconds=seconds)
 
 
 __all__ = ["Report", "build_report", "notebooks_dir"]

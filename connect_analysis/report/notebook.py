@@ -9,12 +9,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
-
 from ..errors import ConfigError
-from ..tables import Table, human_bytes, key_values
 
-# the default `snapshot` parameter, relative to notebooks/ (Jupyter's working directory there)
+# the default `snapshot` parameter, relative to the notebook's own folder (notebook_folder())
 DEMO_SNAPSHOT = "../demo-output/snapshot"
 # where the default is fetched to instead when CONNECT_SERVER is set: never the demo's directory,
 # so demo data is never shown as the server's
@@ -27,13 +24,42 @@ class Prepared:
     """A notebook's inputs, checked, and the analysis of its snapshot."""
 
     snapshot_path: Path
-    snapshot: object  # connect_analysis.snapshot.Snapshot
-    result: object  # connect_analysis.analysis result
+    result: object  # connect_analysis.analysis.Analysis
     top_n: int
+    reused: bool = False  # True: the report's stored analysis, not analysed in this kernel
+    _snapshot: object = None
 
     @property
     def summary(self) -> dict:
         return self.result.summary
+
+    @property
+    def snapshot(self):
+        """The snapshot (connect_analysis.snapshot.Snapshot), loaded when first asked for."""
+        if self._snapshot is None:
+            from ..analysis import load_for_analysis
+
+            self._snapshot = load_for_analysis(self.snapshot_path)
+        return self._snapshot
+
+
+def notebook_folder() -> Path:
+    """The folder of the running notebook: Jupyter names the notebook in JPY_SESSION_NAME;
+    elsewhere (papermill, a script) the kit's notebooks/ folder, whatever the working
+    directory is."""
+    session = os.environ.get("JPY_SESSION_NAME")
+    if session and Path(session).suffix == ".ipynb" and Path(session).parent.is_dir():
+        return Path(session).resolve().parent
+    from . import notebooks_dir
+
+    return notebooks_dir()
+
+
+def _resolve_default(snapshot: str | os.PathLike) -> str | os.PathLike:
+    """The default snapshot parameter resolved against the notebook's folder, not the cwd."""
+    if str(snapshot) in (DEMO_SNAPSHOT, SERVER_SNAPSHOT):
+        return str(notebook_folder() / snapshot)
+    return snapshot
 
 
 def check_parameters(*, snapshot: str, days: int = 90, top_n: int = 20, images: str = "",
@@ -82,11 +108,11 @@ def open_snapshot(path: Path, days: int = 90):
     """
     from ..analysis import load_for_analysis
 
-    path = Path(path)
+    path = Path(_resolve_default(path))
     server = os.environ.get("CONNECT_SERVER")
-    default = path.resolve() == Path(DEMO_SNAPSHOT).resolve()
+    default = path.resolve() == (notebook_folder() / DEMO_SNAPSHOT).resolve()
     if server and default:
-        path = Path(SERVER_SNAPSHOT)
+        path = (notebook_folder() / SERVER_SNAPSHOT).resolve()
         if not _holds(path, server):
             _fetch(server, path, days)
     elif not path.exists():
@@ -123,126 +149,45 @@ def prepare(*, snapshot: str, days: int = 90, top_n: int = 20, images: str = "",
     """Check the parameters, open the snapshot and analyse it (the notebooks' second cell).
 
     The analysis options are those of `connect-analysis analyze`, so a notebook given the
-    same options shows the same figures as summary.json."""
+    same options shows the same figures as summary.json. Inside `connect-analysis report`
+    the analysis the report already made is read (report/stored.py), not computed again."""
     from ..analysis import analyze
+    from .stored import analysis_options, load_stored
 
-    p = check_parameters(snapshot=snapshot, days=days, top_n=top_n, images=images,
-                         must_keep=must_keep, must_keep_tags=must_keep_tags,
+    p = check_parameters(snapshot=_resolve_default(snapshot), days=days, top_n=top_n,
+                         images=images, must_keep=must_keep, must_keep_tags=must_keep_tags,
                          current_use_bytes=current_use_bytes, preflight=preflight)
+    stored = load_stored(analysis_options(p)) if Path(p["snapshot"]).is_dir() else None
+    if stored is not None:
+        return Prepared(snapshot_path=Path(p["snapshot"]).resolve(), result=stored,
+                        top_n=p["top_n"], reused=True)
     snap = open_snapshot(p["snapshot"], days=p["days"])
     result = analyze(snap, images=p["images"], must_keep_guids=p["must_keep"],
                      must_keep_tags=p["must_keep_tags"], top_n=p["top_n"],
                      current_use_bytes=p["current_use_bytes"])
-    return Prepared(snapshot_path=Path(snap.path or p["snapshot"]), snapshot=snap, result=result,
-                    top_n=p["top_n"])
+    return Prepared(snapshot_path=Path(snap.path or p["snapshot"]), result=result,
+                    top_n=p["top_n"], _snapshot=snap)
 
 
-def answers(summary: dict) -> Table:
-    """The answers the report opens with, one labelled line each (escaped)."""
-    rows: list[tuple[str, object]] = []
-    server = summary.get("server") or {}
-    rows.append(("Server", f"{server.get('url') or '?'} (Connect {server.get('version') or '?'})"))
-    content = summary.get("content") or {}
-    rows.append(("Content items", f"{content.get('total', 0)} ({content.get('deployed', 0)} deployed, "
-                                  f"{content.get('never_deployed', 0)} never deployed)"))
-    for language, label in (("r", "R"), ("python", "Python"), ("quarto", "Quarto")):
-        rt = (summary.get("runtimes") or {}).get(language) or {}
-        in_use = rt.get("in_use") or {}
-        missing = rt.get("missing_on_server") or []
-        text = ", ".join(f"{v} ({n})" for v, n in in_use.items()) or "none"
-        if missing:
-            text += f" | missing on the server: {', '.join(map(str, missing))}"
-        rows.append((f"{label} versions in use (content items)", text))
-    images = summary.get("images") or {}
-    if images:
-        rows.append(("Images covering the content (smallest set, in order)",
-                     ", ".join(map(str, images.get("minimal_set") or [])) or "none needed"))
-        rows.append(("Content no image covers", images.get("content_not_covered", 0)))
-    important = summary.get("important_content") or []
-    rows.append(("Important content", f"{len(important)} items (listed below, with GUIDs and URLs)"))
-    storage = summary.get("storage") or {}
-    if storage:
-        rows.append(("Shared storage: recommended capacity",
-                     f"{human_bytes(storage.get('recommended_bytes') or 0)} "
-                     f"(current use {human_bytes(storage.get('current_use_bytes') or 0)}; "
-                     "max(100 GB, 2 x current use))"))
-        rows.append(("Bundles", f"{storage.get('bundle_count', 0)} bundles, "
-                                f"{human_bytes(storage.get('bundle_bytes_total') or 0)}"))
-    downtime = summary.get("downtime") or {}
-    if downtime.get("estimated_minutes") is not None:
-        rows.append(("Migration time (estimate)", f"{downtime['estimated_minutes']} minutes for "
-                     f"{downtime.get('content_to_rebuild', 0)} items to rebuild (assumptions below)"))
-    run_as = summary.get("run_as") or {}
-    custom = run_as.get("custom") or {}
-    rows.append(("Run-as (custom Unix users)",
-                 ", ".join(f"{u} ({n})" for u, n in custom.items()) or "none"))
-    rows.append(("Run as the viewing user", run_as.get("current_user", 0)))
-    rows.append(("Licence", _licence_text(summary.get("license"))))
-    unavailable = summary.get("unavailable") or {}
-    if unavailable:
-        rows.append(("Not available from this server",
-                     "; ".join(f"{k}: {v}" for k, v in unavailable.items())))
-    return key_values(rows, caption="The answers")
+from .sections import (  # noqa: E402  (the notebooks call these as ca.NAME)
+    answers,
+    counts,
+    downtime_facts,
+    facts,
+    frame,
+    growth_table,
+    important_table,
+    licence_facts,
+    package_facts,
+    preflight_results,
+    projection_table,
+    storage_facts,
+    storage_history,
+    usage_facts,
+    users_facts,
+)
 
-
-def facts(mapping: dict | None, *, caption: str | None = None) -> Table:
-    """A dict as labelled lines (nested dicts flattened to "outer: inner"), escaped."""
-    rows: list[tuple[str, object]] = []
-
-    def walk(prefix: str, value) -> None:
-        if isinstance(value, dict):
-            for k, v in value.items():
-                walk(f"{prefix}: {k}" if prefix else str(k), v)
-        elif isinstance(value, list):
-            rows.append((prefix, ", ".join(map(str, value)) or "none"))
-        else:
-            rows.append((prefix, value))
-
-    walk("", mapping or {})
-    if not rows:
-        rows.append(("", "not available"))
-    return key_values([(k.replace("_", " "), _bytes_if(k, v)) for k, v in rows], caption=caption)
-
-
-def counts(mapping: dict | None, key: str, value: str = "content items") -> pd.DataFrame:
-    """{name: count} as a two-column DataFrame, largest first."""
-    items = sorted((mapping or {}).items(), key=lambda kv: (-kv[1], str(kv[0])))
-    return pd.DataFrame(items, columns=[key, value])
-
-
-def frame(records: list[dict] | None) -> pd.DataFrame:
-    """A list of summary records (e.g. not-covered versions) as a DataFrame."""
-    return pd.DataFrame(records or [])
-
-
-def preflight_results(path: str) -> pd.DataFrame:
-    """The results of `connect-analysis preflight --json` in path ("" : none), one row each."""
-    if not path:
-        return pd.DataFrame(columns=["name", "target", "ok", "detail", "fix"])
-    from ..preflight import read_results
-
-    return pd.DataFrame([r.to_dict() for r in read_results(path)],
-                        columns=["name", "target", "ok", "detail", "fix"])
-
-
-def important_links(df: pd.DataFrame) -> pd.DataFrame:
-    """The important content's access paths: guid, title, content_url, vanity_url."""
-    cols = [c for c in ("guid", "title", "content_url", "vanity_url", "reason") if c in df.columns]
-    return df[cols]
-
-
-def _bytes_if(key: str, value):
-    if key.endswith("bytes") and isinstance(value, int | float) and not isinstance(value, bool):
-        return f"{human_bytes(value)} ({int(value):,} bytes)"
-    return value
-
-
-def _licence_text(licence) -> str:
-    if not licence:
-        return "not available"
-    parts = []
-    for key in ("status", "tier", "expiration", "expires", "days_left", "user_limit",
-                "licensed_users", "users"):
-        if licence.get(key) not in (None, ""):
-            parts.append(f"{key.replace('_', ' ')}: {licence[key]}")
-    return "; ".join(parts) or "present"
+__all__ = ["Prepared", "answers", "check_parameters", "counts", "downtime_facts", "facts",
+           "frame", "growth_table", "important_table", "package_facts", "projection_table", "licence_facts", "notebook_folder", "open_snapshot",
+           "prepare", "preflight_results", "storage_facts", "storage_history", "usage_facts",
+           "users_facts"]
