@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 import sys
+from pathlib import Path
 
 import nbformat
 import papermill
@@ -105,10 +106,41 @@ def test_missing_snapshot_elsewhere_is_an_error(tmp_path, monkeypatch):
 def test_default_snapshot_is_made_from_the_demo(tmp_path, monkeypatch):
     monkeypatch.delenv("CONNECT_SERVER", raising=False)
     (tmp_path / "notebooks").mkdir()
-    monkeypatch.chdir(tmp_path / "notebooks")  # where Jupyter runs a notebook from
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")  # the working directory does not matter
+    monkeypatch.setenv("JPY_SESSION_NAME", str(tmp_path / "notebooks" / "01-overview.ipynb"))
     snap = open_snapshot(DEMO_SNAPSHOT)
     assert (tmp_path / "demo-output" / "snapshot" / "manifest.json").exists()
-    assert len(snap.content) > 50 and len(snap.bundles) > len(snap.content)
+    assert not (tmp_path / "demo-output" / "elsewhere").exists() and len(list(tmp_path.iterdir())) == 3
+    assert len(snap.content) > 50 and snap.manifest["sources"]["content_storage"] == "storage endpoints"
+
+
+def test_default_snapshot_resolves_against_the_notebooks_folder_not_the_cwd(tmp_path, monkeypatch):
+    from connect_analysis.report.notebook import _resolve_default, notebook_folder
+
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    monkeypatch.chdir(tmp_path)  # e.g. `papermill notebooks/01-overview.ipynb` from anywhere
+    assert notebook_folder() == notebooks_dir()
+    assert Path(_resolve_default(DEMO_SNAPSHOT)).resolve() == REPO / "demo-output" / "snapshot"
+    assert _resolve_default("snap") == "snap"  # a path the user gave stays theirs
+    monkeypatch.setenv("JPY_SESSION_NAME", str(tmp_path / "nb" / "x.ipynb"))  # Jupyter's
+    (tmp_path / "nb").mkdir()
+    assert Path(_resolve_default(DEMO_SNAPSHOT)).resolve() == tmp_path / "demo-output" / "snapshot"
+
+
+def test_prepare_reads_the_reports_analysis_when_its_options_match(demo_report, monkeypatch):
+    from connect_analysis.report import notebook as ca
+    from connect_analysis.report.stored import RESULT_ENV, RESULT_FILE
+
+    snapshot = str(demo_report.out / "snapshot")
+    monkeypatch.setenv(RESULT_ENV, str(demo_report.out / RESULT_FILE))
+    reused = ca.prepare(snapshot=snapshot)
+    assert reused.reused and reused.summary == json.loads((demo_report.out / "summary.json").read_text())
+    assert len(reused.snapshot.content) == reused.summary["content"]["total"]  # loaded on demand
+    other = ca.prepare(snapshot=snapshot, top_n=3)  # other options: analysed anew
+    assert not other.reused and len(other.summary["important_content"]) == 3
+    monkeypatch.delenv(RESULT_ENV)
+    assert not ca.prepare(snapshot=snapshot).reused
 
 
 def test_a_bad_connect_server_is_named_not_hidden_behind_a_missing_snapshot(tmp_path, monkeypatch):
@@ -116,6 +148,7 @@ def test_a_bad_connect_server_is_named_not_hidden_behind_a_missing_snapshot(tmp_
     monkeypatch.chdir(tmp_path / "notebooks")
     monkeypatch.setenv("CONNECT_SERVER", "ftp://connect.example.com")
     monkeypatch.setenv("CONNECT_API_KEY", "nb-test-key")
+    monkeypatch.setenv("JPY_SESSION_NAME", str(tmp_path / "notebooks" / "01-overview.ipynb"))
     with pytest.raises(ConfigError, match="ftp"):
         open_snapshot(DEMO_SNAPSHOT)
 
@@ -131,18 +164,30 @@ def test_missing_snapshot_is_fetched_from_connect_server(tmp_path, monkeypatch):
     assert len(snap.content) > 50
 
 
-def test_notebook_runs_with_no_arguments_against_the_demo_snapshot(demo_report, tmp_path):
-    # demo_report.out is ROOT/demo-output, so from ROOT/notebooks the default path finds it
+def test_notebook_runs_with_no_arguments_against_the_demo_snapshot(demo_report, tmp_path, monkeypatch):
+    # demo_report.out is ROOT/demo-output, so for a notebook in ROOT/notebooks-copy (as Jupyter
+    # names it in JPY_SESSION_NAME) the default path finds it, from any working directory
     nb_dir = demo_report.out.parent / "notebooks-copy"
     nb_dir.mkdir(exist_ok=True)
     shutil.copy(notebooks_dir() / "01-overview.ipynb", nb_dir)
+    monkeypatch.setenv("JPY_SESSION_NAME", str(nb_dir / "01-overview.ipynb"))
     out = tmp_path / "01-overview.ipynb"
     papermill.execute_notebook(str(nb_dir / "01-overview.ipynb"), str(out), kernel_name="python3",
-                               progress_bar=False, cwd=str(nb_dir),
+                               progress_bar=False, cwd=str(tmp_path),
                                kernel_manager_class=ThisPythonKernelManager)
-    nb = nbformat.read(out, as_version=4)
-    answers = nb.cells[3].outputs[0].data["text/html"]
+    answers = _answers_html(nbformat.read(out, as_version=4))
     assert "http://127.0.0.1:" in answers and "Content items" in answers
+
+
+def test_one_markdown_cell_says_which_dataframes_are_at_hand():
+    from connect_analysis.report.render import NOTEBOOK_ONLY
+
+    cells = [c for p in NOTEBOOKS for c in nbformat.read(p, as_version=4).cells
+             if NOTEBOOK_ONLY in c.metadata.get("tags", [])]
+    assert len(cells) == 1 and cells[0].cell_type == "markdown"
+    for name in ("result.important_content", "result.runtimes", "run.snapshot", "load_snapshot",
+                 "summary.json"):
+        assert name in cells[0].source
 
 
 def test_check_parameters_tags_and_measured_bytes():
@@ -219,6 +264,7 @@ def test_notebook_with_no_arguments_fetches_connect_server_when_set(demo_report,
     with start_simulator(scenario="demo", api_key=key, seed=5, port=0) as sim:
         monkeypatch.setenv("CONNECT_SERVER", sim.url + "/")  # normalised like the client does
         monkeypatch.setenv("CONNECT_API_KEY", key)
+        monkeypatch.setenv("JPY_SESSION_NAME", str(nb_dir / "01-overview.ipynb"))  # as Jupyter does
         papermill.execute_notebook(str(nb_dir / "01-overview.ipynb"), str(out), kernel_name="python3",
                                    progress_bar=False, cwd=str(nb_dir),
                                    kernel_manager_class=JupyterLikeKernelManager)

@@ -108,7 +108,7 @@ def storage_facts(summary: dict) -> Table:
         "Recommended capacity": f"{human_bytes(st.get('recommended_bytes') or 0)} (max(100 GB, 2 x current use))",
         "Current use": f"{human_bytes(st.get('current_use_bytes') or 0)} "
                        f"({'measured' if st.get('current_use_source') == 'measured' else 'bundle bytes'})",
-        "Bundles": f"{number(st.get('bundle_count', 0))}: {human_bytes(st.get('bundle_bytes_total') or 0)} "
+        "Bundles kept": f"{number(st.get('bundle_count', 0))}: {human_bytes(st.get('bundle_bytes_total') or 0)} "
                    f"(active {human_bytes(st.get('bundle_bytes_active') or 0)}, older "
                    f"{human_bytes(st.get('bundle_bytes_inactive') or 0)})",
         "Largest item": (f"{largest.get('title') or largest.get('guid')} "
