@@ -75,3 +75,22 @@ def save_artifact(name: str, data: bytes) -> Path:
     path = ARTIFACTS / name
     path.write_bytes(data)
     return path
+
+
+@pytest.fixture(scope="session")
+def large_report(tmp_path_factory) -> Path:
+    """A report of the simulator's `large` scenario (20,500 items), fetched with the default
+    options as from a 2026.06 server; returns the report directory."""
+    import secrets
+
+    from connect_analysis.fetch import fetch_snapshot
+    from connect_analysis.simulator import start_simulator
+
+    root = tmp_path_factory.mktemp("large")
+    key = secrets.token_urlsafe(16)
+    with start_simulator(scenario="large", api_key=key, seed=1, port=0) as sim:
+        fetch_snapshot(sim.url, root / "snapshot", days=90, api_key=key, quiet=True)
+    made = _run_cli(["report", "--snapshot", str(root / "snapshot"), "--out", str(root / "out"),
+                     "--renderer", "builtin"])
+    assert made.returncode == 0, made.stderr[-3000:]
+    return made.out

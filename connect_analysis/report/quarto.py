@@ -70,12 +70,12 @@ def output_html(output) -> str:
         if "text/html" in data:
             return data["text/html"]
         text = data.get("text/markdown") or data.get("text/plain") or ""
-        return f'<pre class="ca-output">{html.escape(text)}</pre>' if text else ""
+        return f'<pre class="ca-output" tabindex="0">{html.escape(text)}</pre>' if text else ""
     if kind == "stream" and output.get("name") == "stdout":
-        return f'<pre class="ca-output ca-stream">{html.escape(output.get("text", ""))}</pre>'
+        return f'<pre class="ca-output ca-stream" tabindex="0">{html.escape(output.get("text", ""))}</pre>'
     if kind == "error":
         trace = _ANSI.sub("", "\n".join(output.get("traceback", [])))
-        return f'<pre class="ca-output ca-error">{html.escape(trace)}</pre>'
+        return f'<pre class="ca-output ca-error" tabindex="0">{html.escape(trace)}</pre>'
     return ""
 
 
