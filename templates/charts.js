@@ -1,6 +1,8 @@
 // Draws the report's charts. Each chart is a placeholder div (with its text alternative)
-// followed by its figure as JSON; this runs after plotly.js, which is placed last in the
-// page so that the text paints before the 4.8 MB library is parsed.
+// followed by its figure as JSON. plotly.js (4.8 MB) is in the page as inert text
+// (<script type="text/plain" id="ca-plotly-source">, the installed file byte for byte) and is
+// run only after the first frame is painted, so the text shows before the library is compiled.
+// Where plotly.js is already loaded (the Quarto page), the charts are drawn at once.
 (function () {
   function draw() {
     document.querySelectorAll("script.ca-chart-data").forEach(function (data) {
@@ -13,8 +15,18 @@
       window.Plotly.newPlot(el, fig.data, fig.layout, config);
     });
   }
+  function load() {
+    var source = document.getElementById("ca-plotly-source");
+    if (!window.Plotly && source) {
+      var script = document.createElement("script");
+      script.textContent = source.textContent;
+      document.head.appendChild(script);
+    }
+    if (window.Plotly) draw();
+    else document.querySelectorAll(".ca-chart").forEach(function (el) {
+      el.setAttribute("data-error", "plotly.js did not load");
+    });
+  }
   if (window.Plotly) draw();
-  else document.querySelectorAll(".ca-chart").forEach(function (el) {
-    el.setAttribute("data-error", "plotly.js did not load");
-  });
+  else requestAnimationFrame(function () { setTimeout(load, 0); });
 })();
