@@ -113,6 +113,8 @@ def _analysis_options(least_bytes: int):
                      help="Tag name (or id) whose content is important whatever its usage (repeatable)."),
         click.option("--current-use-bytes", type=click.IntRange(min=least_bytes), default=None,
                      help="Measured bytes in use (e.g. `du -sb` of the data directory); default: bundle bytes."),
+        click.option("--target-version", metavar="YYYY.MM.PATCH",
+                     help="Connect version of the new cluster (default: the old server's version)."),
     ]
 
     def apply(command):
@@ -129,13 +131,13 @@ def _analysis_options(least_bytes: int):
 @_analysis_options(least_bytes=0)
 @click.option("--top", "top_n", type=click.IntRange(min=0), default=20, show_default=True,
               help="How many of the most used content items count as important.")
-def analyze(snapshot, out, images, must_keep, must_keep_tags, top_n, current_use_bytes):
+def analyze(snapshot, out, images, must_keep, must_keep_tags, top_n, current_use_bytes, target_version):
     """Analyse a snapshot: write summary.json and the CSVs into --out."""
     from .analysis import analyze_snapshot
 
     result = analyze_snapshot(snapshot, out, images=images, must_keep_guids=must_keep,
                               must_keep_tags=must_keep_tags, top_n=top_n,
-                              current_use_bytes=current_use_bytes)
+                              current_use_bytes=current_use_bytes, target_version=target_version)
     for guid in result.summary["must_keep_not_found"]:
         click.echo(f"warning: must-keep GUID {guid} is not on the server", err=True)
     click.echo(f"wrote {out}")
@@ -202,14 +204,15 @@ def bundle(out):
 @click.option("--preflight", "preflight_file", type=click.Path(dir_okay=False), metavar="FILE.json",
               help="Results of `preflight --json` to include.")
 @_renderer_option
-def report(snapshot, out, pdf, top_n, images, must_keep, must_keep_tags, current_use_bytes, preflight_file,
-           renderer):
+def report(snapshot, out, pdf, top_n, images, must_keep, must_keep_tags, current_use_bytes, target_version,
+           preflight_file, renderer):
     """Execute the notebooks on a snapshot and render one self-contained report.html."""
     from .report import build_report
 
     made = build_report(snapshot, out, top_n=top_n, images=images, must_keep=tuple(must_keep),
                         must_keep_tags=tuple(must_keep_tags), current_use_bytes=current_use_bytes,
-                        preflight=preflight_file, pdf=pdf, renderer=renderer)
+                        preflight=preflight_file, pdf=pdf, target_version=target_version,
+                        renderer=renderer)
     _say_warnings(made)
     click.echo(made.html)
     if made.pdf:

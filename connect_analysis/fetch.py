@@ -67,7 +67,8 @@ __all__ = ["fetch_snapshot"]
 log = logging.getLogger(__name__)
 
 # The first Connect version with each optional endpoint (for "unavailable" reasons).
-NEEDS = {"environments": "2023.05.0", "packages": "2024.11.0", "content_storage": "2026.06.0"}
+NEEDS = {"environments": "2023.05.0", "packages": "2024.11.0", "content_storage": "2026.06.0",
+         "jobs": "2022.10.0"}
 
 
 def fetch_snapshot(server: str | None = None, out: str | Path = "snap", days: int = 90,
@@ -298,7 +299,7 @@ class _Run:
         # the long ones first: the shared pool serves their requests first
         steps = [self.content, self.visits, self.shiny_sessions, self.users, self.groups, self.tags, self.vanities,
                  self.server_runtimes, self.environments, self.runtime_caches, self.storage_and_bundles,
-                 self.packages]
+                 self.packages, self.jobs]
         with ThreadPoolExecutor(max_workers=len(steps), thread_name_prefix="dataset") as datasets:
             futures = [datasets.submit(self._timed, step) for step in steps]
             done, _ = wait(futures, return_when=FIRST_EXCEPTION)
@@ -559,6 +560,11 @@ class _Run:
                     self.client, deployed, self.pool, on_item=progress.update))
             self.sources["packages"] = "/v1/content/{guid}/packages"
         self._guard(get, "packages")
+
+    def jobs(self):
+        from .fetch_jobs import fetch_jobs_dataset
+
+        fetch_jobs_dataset(self)
 
     # --- usage ----------------------------------------------------------------------
 

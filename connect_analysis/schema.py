@@ -41,6 +41,8 @@ TABLES: dict[str, dict[str, str]] = {
         "dashboard_url": STR,
         "vanity_url": STR,
         "locked": BOOL,
+        "r_environment_management": BOOL,  # false: R packages from the host; null: server default
+        "py_environment_management": BOOL,
     },
     "bundles": {
         "content_guid": STR,
@@ -119,7 +121,26 @@ TABLES: dict[str, dict[str, str]] = {
     },
     "runtime_caches": {"language": STR, "version": STR, "image_name": STR},
     "packages": {"content_guid": STR, "language": STR, "name": STR, "version": STR},
+    "jobs": {  # build and restore jobs (GET /v1/content/{guid}/jobs): tag in BUILD_JOB_TAGS
+        "content_guid": STR,
+        "key": STR,
+        "bundle_id": STR,
+        "tag": STR,
+        "start_time": TS,
+        "end_time": TS,  # null: still running
+        "exit_code": INT,  # null: not finished
+        "status": INT,  # 0 active, 1 finished, 2 finalized, 3 skipped
+        "error": STR,
+        "hostname": STR,
+        "cluster": STR,
+        "image": STR,
+        "run_as": STR,
+    },
 }
+
+
+# The job tags the jobs table keeps: package restores and renders, what a rebuild repeats.
+BUILD_JOB_TAGS = ("packrat_restore", "python_restore", "build_report", "build_site", "build_jupyter")
 
 
 def empty(table: str) -> pd.DataFrame:

@@ -11,6 +11,8 @@ from .downtime import counts_by_app_mode, downtime_estimate, run_as_summary, run
 from .images import image_coverage, load_images, uncovered_versions, warm_list
 from .important import important_content, vanity_urls
 from .license import license_summary, users_summary
+from .readiness import options_from_settings
+from .rebuild import rebuild_plan
 from .runtimes import no_runtime_by_app_mode, runtime_inventory, runtimes_summary
 from .storage import (
     content_storage_table,
@@ -22,7 +24,7 @@ from .storage import (
 from .summary import default_now, iso, plain, server_info, snapshot_window
 from .sysreqs import packages_analysis
 from .usage import usage_by_content
-from .versions import RULES, VERSION_MATCHING
+from .versions import RULES, VERSION_MATCHING, parse_version
 
 # The only columns of the big usage tables the analysis reads; loading just these keeps a
 # 10-million-event snapshot well inside 2 GB.
@@ -52,20 +54,22 @@ class Analysis:
     license: dict | None
     warm_list: pd.DataFrame
     usage_by_content: pd.DataFrame
+    readiness: pd.DataFrame | None = None  # readiness.csv: verdict, reasons, wave per item
     # More tables by file name (e.g. "packages.csv"), written as they are by write_analysis.
     extra_tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 def analyze(snapshot, *, images=None, must_keep_guids=(), must_keep_tags=(), top_n: int = 20,
             current_use_bytes: int | None = None, now=None,
-            version_matching: str = VERSION_MATCHING) -> Analysis:
+            version_matching: str = VERSION_MATCHING, target_version: str | None = None) -> Analysis:
     """Analyse a loaded snapshot (connect_analysis.snapshot.Snapshot).
 
     images: None/"posit" (Posit's public content images), "server" (the snapshot's execution
     environments) or a YAML file path. top_n: how many of the most used items to pick.
     current_use_bytes: a measured figure replacing the bundle bytes as current use. now: the
     moment for days-left and projections (default: the usage window's end, else fetched-at).
-    version_matching: "major-minor" (default) or "exact".
+    version_matching: "major-minor" (default) or "exact". target_version: the new cluster's
+    Connect version for the readiness verdicts (default: the old server's version).
     """
     if isinstance(top_n, bool) or not isinstance(top_n, int) or top_n < 0:
         raise AnalysisError(f"top N must be a whole number >= 0, not {top_n!r}")
@@ -73,6 +77,8 @@ def analyze(snapshot, *, images=None, must_keep_guids=(), must_keep_tags=(), top
         raise AnalysisError(f"current use must be a whole number of bytes >= 0, not {current_use_bytes!r}")
     if version_matching not in RULES:
         raise AnalysisError(f"version matching must be one of {', '.join(RULES)}")
+    if target_version is not None and parse_version(target_version) is None:
+        raise AnalysisError(f"target version must be a Connect version like 2026.01.0, not {target_version!r}")
 
     manifest, unavailable = snapshot.manifest, snapshot.unavailable
     server = server_info(manifest, snapshot.server_settings)
@@ -108,6 +114,14 @@ def analyze(snapshot, *, images=None, must_keep_guids=(), must_keep_tags=(), top
     licence = license_summary(snapshot.server_settings, snapshot.users, now)
 
     package_summary, package_tables = packages_analysis(snapshot, important["guid"])
+    readiness_table, readiness_summary = rebuild_plan(
+        content, content_images, [str(x) for x in per_image.loc[per_image["in_minimal_set"], "image"]],
+        image_list, important["guid"], snapshot.jobs, copy_minutes=estimate["copy_minutes"],
+        options=options_from_settings(snapshot.server_settings, target_version or server["version"]),
+        jobs_known="jobs" not in unavailable)
+    estimate = estimate | {k: readiness_summary["back_after"][k] for k in
+                           ("important_back_after_hours", "everything_back_after_hours")} | {
+        "answer": readiness_summary["back_after"]["text"]}
     is_deployed = content["bundle_id"].notna()
     summary = {
         "server": server,
@@ -145,6 +159,7 @@ def analyze(snapshot, *, images=None, must_keep_guids=(), must_keep_tags=(), top
         "storage": storage,
         "run_as": run_as_summary(content),
         "downtime": estimate,
+        "readiness": readiness_summary,
         "users": users_summary(snapshot.users),
         "license": licence,
         **package_summary,  # packages, system_requirements, package_gaps (sysreqs.py)
@@ -155,6 +170,6 @@ def analyze(snapshot, *, images=None, must_keep_guids=(), must_keep_tags=(), top
         content_images=content_images, important_content=important, storage_by_content=by_content,
         run_as=run_as_table(content), storage_growth=growth, storage_projection=projection,
         downtime={"by_app_mode": by_app_mode, "estimate": estimate}, license=licence,
-        warm_list=warm, extra_tables=package_tables,
+        warm_list=warm, extra_tables=package_tables, readiness=readiness_table,
         usage_by_content=pd.concat([content[["guid"]], per], axis=1),
     )

@@ -25,6 +25,7 @@ CSV_FILES = {
     "storage-projection.csv": lambda a: a.storage_projection,
     "downtime-by-app-mode.csv": lambda a: a.downtime["by_app_mode"],
     "run-as.csv": lambda a: a.run_as,
+    "readiness.csv": lambda a: a.readiness,
 }
 
 

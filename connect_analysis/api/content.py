@@ -24,7 +24,7 @@ CONTENT_COLUMNS = (
     "guid", "id", "name", "title", "description", "app_mode", "content_category", "access_type",
     "owner_guid", "created_time", "last_deployed_time", "bundle_id", "r_version", "py_version",
     "quarto_version", "cluster_name", "image_name", "run_as", "run_as_current_user", "content_url",
-    "dashboard_url", "vanity_url", "locked",
+    "dashboard_url", "vanity_url", "locked", "r_environment_management", "py_environment_management",
 )
 
 

@@ -43,7 +43,7 @@ def build_report(snapshot: str | os.PathLike, out: str | os.PathLike, *, top_n: 
                  images: str | os.PathLike | None = None, must_keep: tuple[str, ...] = (),
                  must_keep_tags: tuple[str, ...] = (), current_use_bytes: int | None = None,
                  preflight: str | os.PathLike | None = None, pdf: bool = False,
-                 renderer: str = "auto") -> Report:
+                 renderer: str = "auto", target_version: str | None = None) -> Report:
     """Analyse the snapshot into out, execute every notebook against it, render report.html.
 
     top_n, images ("posit", "server" or a YAML file), must_keep (GUIDs), must_keep_tags and
@@ -51,8 +51,10 @@ def build_report(snapshot: str | os.PathLike, out: str | os.PathLike, *, top_n: 
     analysis and to every notebook alike, so the report shows what summary.json holds.
 
     renderer: "auto" (Quarto when found: QUARTO_PATH, beside this interpreter, PATH; else the
-    built-in renderer), "quarto" or "builtin". Raises SnapshotError, ConfigError or ReportError (naming the
-    notebook and cell that failed; the executed notebooks stay in out/notebooks).
+    built-in renderer), "quarto" or "builtin". target_version: the new cluster's Connect
+    version for the readiness verdicts (the notebooks read this same analysis, so they show
+    them too). Raises SnapshotError, ConfigError or ReportError (naming the notebook and cell
+    that failed; the executed notebooks stay in out/notebooks).
     """
     from ..analysis import analyze, load_for_analysis, write_analysis
     from .notebook import check_parameters
@@ -78,7 +80,7 @@ def build_report(snapshot: str | os.PathLike, out: str | os.PathLike, *, top_n: 
 
     result = analyze(snap, images=params["images"], must_keep_guids=params["must_keep"],
                      must_keep_tags=params["must_keep_tags"], top_n=top_n,
-                     current_use_bytes=params["current_use_bytes"])
+                     current_use_bytes=params["current_use_bytes"], target_version=target_version)
     write_analysis(result, out)
     stored = save_analysis(result, out, analysis_options(params))
     seconds["analyze"] = time.perf_counter() - t0

@@ -162,8 +162,9 @@ def _content(rng, guid, users, n, now_s) -> pd.DataFrame:
             "created_time": created, "last_deployed_time": last, "bundle_id": None,
             "cluster_name": "Local" if deployed else None, "image_name": None,
             "r_version": r, "py_version": py, "quarto_version": quarto,
-            "r_environment_management": True if r else None,
-            "py_environment_management": True if py else None,
+            # a few items use the host's packages (no rng draw: the other data stays as it was)
+            "r_environment_management": (i % 31 != 7) if r else None,
+            "py_environment_management": (i % 37 != 11) if py else None,
             "run_as": cat.RUN_AS_USERS[rng.integers(len(cat.RUN_AS_USERS))]
             if interactive and rng.random() < 0.05 else None,
             "run_as_current_user": bool(mode in ("shiny", "rmd-shiny", "api") and rng.random() < 0.04),

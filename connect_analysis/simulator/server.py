@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from . import routes_admin as admin
 from . import routes_content as content
+from . import routes_jobs as jobs
 from . import routes_usage as usage
 from .api import ApiError, Request, RouteNotFound, ServerState, Streamed, parse_version
 from .data import Dataset
@@ -44,6 +45,7 @@ ROUTES = [
     (rf"/v1/content/{_G}/tags", content.content_tags, ANY),
     (rf"/v1/content/{_G}/vanity", content.content_vanity, ANY),
     (rf"/v1/content/{_G}/packages", content.content_packages, (2024, 11, 0)),
+    (rf"/v1/content/{_G}/jobs", jobs.content_jobs, jobs.V_JOBS),
     (rf"/v1/content/{_G}/storage", content.content_item_storage, (2026, 6, 0)),
     (r"/v1/vanities", content.vanities, ANY),
     (r"/v1/tags", content.tags, ANY),
