@@ -41,7 +41,10 @@ LABELS = {
     "version_count": "versions", "versions": "versions",
     "system_requirements": "system requirements", "catalogue_status": "catalogue",
     "target": "target", "ok": "passed", "detail": "detail", "fix": "fix",
-    "verdict": "verdict", "reasons": "reasons", "wave": "wave",
+    "verdict": "verdict", "reasons": "reasons", "wave": "wave", "important": "important",
+    "remediation": "what to do", "wave_kind": "wave kind", "rebuild_order": "rebuild order",
+    "rebuild_minutes": "rebuild minutes", "rebuild_source": "rebuild time from",
+    "runtime": "runtime",
 }
 
 EMPTY = {
@@ -56,7 +59,7 @@ EMPTY = {
     "missing_on_server": "unknown", "installed": "unknown", "fix": "none needed",
     "pre_install": "none needed", "post_install": "none needed", "os_package": "none",
     "rule": "no rule", "requirement": "none declared", "system_requirements": "none declared",
-    "reasons": "none",
+    "reasons": "none", "remediation": "nothing to do", "wave": "in no wave",
 }
 EMPTY_DEFAULT = "unknown"
 

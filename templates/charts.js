@@ -1,6 +1,6 @@
 // Draws the report's charts. Each chart is a placeholder div (with its text alternative)
 // followed by its figure as JSON. plotly.js (4.8 MB) is in the page as inert text
-// (<script type="text/plain" id="ca-plotly-source">, the installed file byte for byte) and is
+// (a text/plain script element, id ca-plotly-source: the installed file byte for byte) and is
 // run only after the first frame is painted, so the text shows before the library is compiled.
 // Where plotly.js is already loaded (the Quarto page), the charts are drawn at once.
 (function () {

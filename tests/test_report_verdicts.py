@@ -54,7 +54,7 @@ def test_uncovered_runtimes_are_named_and_storage_and_packages_stated():
                            "current_use_source": "bundles"},
                "system_requirements": {"ubuntu-24.04": ["libxml2-dev", "libssl-dev"]},
                "package_gaps": {"unknown_content": 0, "packages_unavailable": None}}
-    licence, images, storage, packages = verdicts(summary)
+    licence, images, storage, packages = verdicts(summary)  # no readiness in this summary
     assert images.status == "bad" and images.status_word == "Not covered"
     assert _text(images.sentence).startswith("5 deployed items use runtimes no image covers: R 3.5.3 (3), "
                                              "R 4.2.3 + Quarto 1.4.549 (2).")
@@ -87,6 +87,8 @@ def _shown(key: list, value) -> str:
         return value[:10]  # dates: 2027-06-19
     if key[-1].endswith("_bytes"):
         return human_bytes(value)
+    if key[-1].endswith("_hours"):
+        return f"{value:,.1f}"
     if key[-1].endswith("_limit") and value in (0, None):
         return "no limit"  # Connect's 0: the licence sets no limit
     return f"{value:,}" if key[-1] != "days_left" or value >= 0 else f"{-value:,}"
@@ -120,4 +122,13 @@ def test_verdicts_come_first(demo_report):
     assert main.index('id="verdicts"') < main.index("<table")
     assert page.count("<h1") == 1 and main.count("<h1") == 0
     topics = re.findall(r'<span class="ca-topic">([^<]+):</span>', page)
-    assert topics == ["Licence", "Images", "Storage", "OS packages"]
+    assert topics == ["Readiness", "Rebuild time", "Licence", "Images", "Storage", "OS packages"]
+    summary = json.loads((demo_report.out / "summary.json").read_text())
+    blocked = [r for r in summary["readiness"]["not_in_a_wave"]
+               if r["verdict"] == "blocked" and r["important"]]
+    urls = {c["guid"]: c["content_url"] for c in summary["important_content"]}
+    assert blocked  # the demo has blocked important content: each one named and linked
+    verdict = page[page.index('<span class="ca-topic">Readiness:'):]
+    verdict = verdict[:verdict.index("</li>")]
+    for r in blocked[:8]:
+        assert f'<a href="{html.escape(urls[r["guid"]])}">{html.escape(r["title"])}</a>' in verdict

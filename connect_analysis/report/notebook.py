@@ -181,6 +181,7 @@ from .sections import (  # noqa: E402  (the notebooks call these as ca.NAME)
     package_facts,
     preflight_results,
     projection_table,
+    readiness_table,
     storage_facts,
     storage_history,
     usage_facts,
@@ -188,6 +189,6 @@ from .sections import (  # noqa: E402  (the notebooks call these as ca.NAME)
 )
 
 __all__ = ["Prepared", "answers", "check_parameters", "counts", "downtime_facts", "facts",
-           "frame", "growth_table", "important_table", "package_facts", "projection_table", "licence_facts", "notebook_folder", "open_snapshot",
+           "frame", "growth_table", "important_table", "package_facts", "projection_table", "readiness_table", "licence_facts", "notebook_folder", "open_snapshot",
            "prepare", "preflight_results", "storage_facts", "storage_history", "usage_facts",
            "users_facts"]

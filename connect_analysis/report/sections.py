@@ -238,3 +238,19 @@ def package_facts(summary: dict) -> Table:
         "Rules with no OS package": "; ".join(f"{k}: {', '.join(v) or 'none'}" for k, v in no_os.items()) or "none",
         "Not in the catalogue": ", ".join(f"{k} {number(v)}" for k, v in missing.items()) or "none",
     }, caption="Packages")
+
+
+def readiness_table(result) -> Table | _Html:
+    """The items that are not simply ready on the new cluster (blocked, unknown, conditional
+    first, important ones first within each), with why and what to do."""
+    df = getattr(result, "readiness", None)
+    if df is None or len(df) == 0:
+        return _Html('<p class="ca-note">No readiness verdicts in this analysis.</p>')
+    order = {"blocked": 0, "unknown": 1, "conditional": 2, "ready": 3, "nothing-to-move": 4}
+    df = df.assign(_o=df["verdict"].map(order).fillna(5), _i=~df["important"].fillna(False).astype(bool))
+    df = df[df["verdict"].isin(["blocked", "unknown", "conditional"])]
+    df = df.sort_values(["_o", "_i", "events"], ascending=[True, True, False], kind="stable")
+    return table(df, caption="Items not ready as they are", csv="readiness.csv",
+                 columns=["title", "guid", "verdict", "important", "reasons", "remediation",
+                          "r_version", "py_version", "quarto_version", "events"],
+                 key_columns={"title", "verdict", "important", "remediation"})

@@ -145,10 +145,57 @@ def os_packages_verdict(s: dict) -> Verdict:
     return Verdict("OS packages", status, lead + tail, "Add" if status == "todo" else "")
 
 
+def readiness_verdict(s: dict) -> Verdict | None:
+    """Items blocked / conditional / ready on the new cluster, the blocked important ones
+    named and linked (their content URLs); None when the analysis has no readiness."""
+    rd = s.get("readiness")
+    if not rd or not rd.get("counts"):
+        return None
+    counts = rd["counts"]
+    urls = {c.get("guid"): c.get("content_url") for c in s.get("important_content") or []}
+    blocked = [(i, r) for i, r in enumerate(rd.get("not_in_a_wave") or [])
+               if r.get("verdict") == "blocked" and r.get("important")]
+    parts = [f"{fig(s, 'readiness.counts.blocked')} items blocked",
+             f"{fig(s, 'readiness.counts.conditional')} conditional",
+             f"{fig(s, 'readiness.counts.ready')} ready",
+             f"{fig(s, 'readiness.counts.unknown')} unknown",
+             f"{fig(s, ('readiness', 'counts', 'nothing-to-move'))} with nothing to move"]
+    text = (f"On Connect {_e(rd.get('target_version') or 'the new version')}: "
+            + ", ".join(parts) + ".")
+    if blocked:
+        names = ", ".join(_linked(r.get("title") or r.get("guid"), urls.get(r.get("guid")))
+                          for _, r in blocked[:8])
+        more = f" and {number(len(blocked) - 8)} more" if len(blocked) > 8 else ""
+        text += f" Blocked important content: {names}{more} (see the readiness table)."
+    status = "bad" if counts.get("blocked") else ("warn" if counts.get("unknown") or
+                                                  counts.get("conditional") else "ok")
+    return Verdict("Readiness", status, text)
+
+
+def rebuild_verdict(s: dict) -> Verdict | None:
+    """How long until important content is back, and everything."""
+    back = (s.get("readiness") or {}).get("back_after")
+    if not back or back.get("everything_back_after_hours") is None:
+        return None
+    hours_of = lambda h: f"{h:,.1f}"  # noqa: E731
+    if back.get("important_back_after_hours") is None:
+        first = "No important content is back by rebuilding alone (it is blocked or there is none)"
+    else:
+        first = ("Important content is back after "
+                 f"{fig(s, 'readiness.back_after.important_back_after_hours', hours_of)} hours of rebuilding")
+    text = (f"{first}, everything after "
+            f"{fig(s, 'readiness.back_after.everything_back_after_hours', hours_of)} hours")
+    if back.get("blocked_items"):
+        text += (f"; {fig(s, 'readiness.back_after.blocked_items')} blocked items are not back "
+                 "until their blockers are fixed")
+    return Verdict("Rebuild time", "todo", text + ".", "Plan")
+
+
 def verdicts(summary: dict) -> list[Verdict]:
     """The verdicts, most important first."""
-    return [licence_verdict(summary), coverage_verdict(summary), storage_verdict(summary),
-            os_packages_verdict(summary)]
+    found = [readiness_verdict(summary), rebuild_verdict(summary), licence_verdict(summary),
+             coverage_verdict(summary), storage_verdict(summary), os_packages_verdict(summary)]
+    return [v for v in found if v is not None]
 
 
 def verdicts_html(summary: dict) -> str:
@@ -159,6 +206,13 @@ def verdicts_html(summary: dict) -> str:
         for v in verdicts(summary))
     return (f'<section class="ca-verdicts" aria-labelledby="verdicts">'
             f'<h2 id="verdicts">Verdicts</h2><ul class="ca-verdict-list">{items}</ul></section>')
+
+
+def _linked(name, url) -> str:
+    """name as a link to its content on the server (http(s) URLs only), escaped."""
+    if isinstance(url, str) and url.startswith(("http://", "https://")):
+        return f'<a href="{_e(url)}">{_e(name)}</a>'
+    return _e(name)
 
 
 def _combo(c: dict) -> str:
