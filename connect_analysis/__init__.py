@@ -7,6 +7,7 @@ loaded on first use.
     load_snapshot(dir)               snapshot     -> Snapshot (DataFrames)
     analyze(snapshot)                Snapshot     -> Analysis (summary dict + DataFrames)
     build_report(snapshot, out)      snapshot     -> report.html
+    write_plan(analysis, out)        Analysis     -> out/plan/ (values.yaml, rebuild.sh, ...)
     run_preflight(...)               checks from inside the new cluster
     start_simulator(...)             the simulated Connect server
 """
@@ -31,6 +32,8 @@ _LAZY = {
     "write_analysis": "analysis",
     "compare_snapshots": "analysis",
     "build_report": "report",
+    "write_plan": "plan",
+    "plan_snapshot": "plan",
     "run_preflight": "preflight",
     "start_simulator": "simulator",
 }

@@ -76,6 +76,8 @@ def simulate(port, api_key, scenario, connect_version, latency_ms, fault_rate, s
 @click.option("--storage-required-bytes", type=click.IntRange(min=0), metavar="BYTES",
               help="Free space required on --storage (default: --snapshot's recommended capacity, else 100 GB).")
 @click.option("--nodes", metavar="HOST,...", default="", help="Kubernetes nodes to test the NodePort range on.")
+@click.option("--service-type", type=click.Choice(["ClusterIP", "NodePort", "LoadBalancer"]), default="ClusterIP",
+              show_default=True, help="Content Service type; the NodePort check runs with NodePort or --nodes.")
 @click.option("--port-range", default="30000-32767", show_default=True, metavar="LOW-HIGH",
               help="NodePort range (sampled to 128 ports per node when larger).")
 @click.option("--server", envvar="CONNECT_SERVER", metavar="URL",
@@ -83,17 +85,31 @@ def simulate(port, api_key, scenario, connect_version, latency_ms, fault_rate, s
 @click.option("--snapshot", type=click.Path(file_okay=False), metavar="DIR",
               help="Snapshot whose analysis gives the storage capacity required.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as a JSON list (the documented format).")
-def preflight(postgres, storage, storage_required_bytes, nodes, port_range, server, snapshot, as_json):
+def preflight(postgres, storage, storage_required_bytes, nodes, service_type, port_range, server, snapshot,
+              as_json):
     """Check from inside the new cluster: PostgreSQL, shared storage, NodePorts, Connect.
 
     Exit 0 only when every check passes; 1 otherwise.
     """
-    from .preflight import format_results, parse_port_range, results_to_json, run_preflight
+    from .preflight import (
+        format_results,
+        parse_port_range,
+        results_to_json,
+        run_preflight,
+        skipped_checks,
+    )
 
     results = run_preflight(postgres=postgres, storage=storage, nodes=nodes.split(","),
                             port_range=parse_port_range(port_range), server=server,
-                            snapshot=snapshot, storage_required_bytes=storage_required_bytes)
-    click.echo(results_to_json(results) if as_json else format_results(results))
+                            snapshot=snapshot, storage_required_bytes=storage_required_bytes,
+                            service_type=service_type)
+    skipped = skipped_checks(nodes.split(","), service_type)
+    if as_json:  # the JSON list stays the documented contract; skips go to stderr
+        click.echo(results_to_json(results))
+        for name, why in skipped:
+            click.echo(f"note: {name} {why}", err=True)
+    else:
+        click.echo(format_results(results, skipped))
     sys.exit(0 if all(r.ok for r in results) else EXIT_ERROR)
 
 
@@ -141,6 +157,31 @@ def analyze(snapshot, out, images, must_keep, must_keep_tags, top_n, current_use
     for guid in result.summary["must_keep_not_found"]:
         click.echo(f"warning: must-keep GUID {guid} is not on the server", err=True)
     click.echo(f"wrote {out}")
+
+
+@main.command("plan")
+@click.argument("snapshot", type=click.Path(file_okay=False))
+@click.option("--out", required=True, type=click.Path(file_okay=False), metavar="DIR",
+              help="Where plan/ goes (values.yaml, environments, rebuild.sh, caches.sh, preflight.sh, ...).")
+@_analysis_options(least_bytes=0)
+@click.option("--top", "top_n", type=click.IntRange(min=0), default=20, show_default=True,
+              help="How many of the most used content items count as important.")
+@click.option("--parallelism", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Builds at once in rebuild.sh (Posit advises starting at 2-3).")
+@click.option("--service-type", type=click.Choice(["ClusterIP", "NodePort", "LoadBalancer"]),
+              default="ClusterIP", show_default=True,
+              help="Content Service type on the cluster; NodePort adds the NodePort range check to preflight.sh.")
+@click.option("--check-nodeports", is_flag=True, help="Add the NodePort range check to preflight.sh anyway.")
+def plan(snapshot, out, images, must_keep, must_keep_tags, current_use_bytes, target_version, top_n,
+         parallelism, service_type, check_nodeports):
+    """Write the files the next steps apply into --out/plan/ (the kit sends none of them)."""
+    from .plan import plan_snapshot
+
+    path = plan_snapshot(snapshot, out, images=images, must_keep_guids=must_keep,
+                         must_keep_tags=must_keep_tags, top_n=top_n, current_use_bytes=current_use_bytes,
+                         target_version=target_version, parallelism=parallelism,
+                         service_type=service_type, check_nodeports=check_nodeports)
+    click.echo(f"wrote {path}")
 
 
 @main.command()

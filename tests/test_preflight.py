@@ -492,3 +492,31 @@ def test_cli_all_four_checks_as_json(postgres_server, simulator, tmp_path):
     assert failing.returncode == 1 and "Traceback" not in failing.stderr
     assert [d["ok"] for d in json.loads(failing.stdout)] == [True, True, True, False]
     assert "not-the-key" not in failing.stdout + failing.stderr
+
+
+def test_nodeport_check_is_skipped_with_its_reason_unless_asked(tmp_path):
+    from connect_analysis.preflight import NODEPORT_SKIPPED, skipped_checks
+
+    assert skipped_checks([""], "ClusterIP") == [("nodeport", NODEPORT_SKIPPED)]
+    assert skipped_checks(["node-1"], "ClusterIP") == []
+    assert skipped_checks([], "NodePort") == []
+    done = _cli("--storage", str(tmp_path), "--storage-required-bytes", "1")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[1] == f"SKIP  nodeport  {NODEPORT_SKIPPED}"
+    assert "ClusterIP by default" in lines[1] and lines[-1] == "1 of 1 checks passed"
+    done = _cli("--storage", str(tmp_path), "--storage-required-bytes", "1", "--json")
+    assert [d["name"] for d in json.loads(done.stdout)] == ["storage"]  # the contract is unchanged
+    assert done.stderr.strip() == f"note: nodeport {NODEPORT_SKIPPED}"
+
+
+def test_service_type_nodeport_needs_nodes_and_runs_the_check(tmp_path):
+    done = _cli("--storage", str(tmp_path), "--service-type", "NodePort")
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        "error: NodePort Services: give --nodes HOST,... to check the NodePort range on"]
+    with listeners(1) as port:
+        done = _cli("--service-type", "NodePort", "--nodes", "127.0.0.1", "--port-range", f"{port}-{port}")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0].startswith(f"PASS  nodeport  127.0.0.1:{port}-{port}")
+    assert "SKIP" not in done.stdout

@@ -55,6 +55,7 @@ class Analysis:
     warm_list: pd.DataFrame
     usage_by_content: pd.DataFrame
     readiness: pd.DataFrame | None = None  # readiness.csv: verdict, reasons, wave per item
+    images: list[dict] = field(default_factory=list)  # the image table used (images.load_images)
     # More tables by file name (e.g. "packages.csv"), written as they are by write_analysis.
     extra_tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
@@ -170,6 +171,6 @@ def analyze(snapshot, *, images=None, must_keep_guids=(), must_keep_tags=(), top
         content_images=content_images, important_content=important, storage_by_content=by_content,
         run_as=run_as_table(content), storage_growth=growth, storage_projection=projection,
         downtime={"by_app_mode": by_app_mode, "estimate": estimate}, license=licence,
-        warm_list=warm, extra_tables=package_tables, readiness=readiness_table,
+        warm_list=warm, extra_tables=package_tables, readiness=readiness_table, images=image_list,
         usage_by_content=pd.concat([content[["guid"]], per], axis=1),
     )

@@ -48,7 +48,8 @@ def load_images(images, environments: pd.DataFrame, environment_runtimes: pd.Dat
 
     images: None or "posit" (Posit's public content images shipped in the package), "server"
     (the snapshot's execution environments), or a path to a YAML file (format in the README).
-    Each image: {name, matching, r: [..], python: [..], quarto: [..], note}.
+    Each image: {name, matching, r: [..], python: [..], quarto: [..], note, paths}; paths:
+    {language: {version: path}} where the file or the server gives them.
     """
     if images is None or images == POSIT:
         return copy.deepcopy(_posit_images()), POSIT
@@ -80,7 +81,19 @@ def server_images(environments: pd.DataFrame, environment_runtimes: pd.DataFrame
             "matching": matching if matching in MATCHING_VALUES else "any",
             **{lg: sort_versions(rt.loc[lang == lg, "version"].dropna()) for lg in LANGUAGES},
             "note": env.title if isinstance(env.title, str) else "",
+            "paths": _server_paths(rt, lang),
         })
+    return out
+
+
+def _server_paths(rt: pd.DataFrame, lang: pd.Series) -> dict:
+    """{language: {version: path}} of an environment's installations that give a path."""
+    if "path" not in rt.columns:
+        return {}
+    out: dict = {}
+    for lg, version, path in zip(lang, rt["version"], rt["path"], strict=True):
+        if lg in LANGUAGES and isinstance(version, str) and isinstance(path, str) and path:
+            out.setdefault(lg, {})[version] = path
     return out
 
 
@@ -107,7 +120,28 @@ def _parse_yaml(text: str, where: str) -> list[dict]:
             if not isinstance(versions, list):
                 raise AnalysisError(f"{where}: image {item['name']}: `{lang}` must be a list of versions")
             image[lang] = sort_versions(str(v) for v in versions)
+        image["paths"] = _parse_paths(item.get("paths"), image, f"{where}: image {item['name']}")
         out.append(image)
+    return out
+
+
+def _parse_paths(paths, image: dict, where: str) -> dict:
+    """The optional `paths:` block: {language: {version: executable path}}, only for versions
+    the image lists. Missing paths follow Posit's layout (plan/environments.py)."""
+    if paths is None:
+        return {}
+    if not isinstance(paths, dict) or not set(paths) <= set(LANGUAGES):
+        raise AnalysisError(f"{where}: `paths` must map r, python or quarto to {{version: path}}")
+    out = {}
+    for lang, by_version in paths.items():
+        if not isinstance(by_version, dict) or not all(isinstance(v, str) and v.startswith("/")
+                                                       for v in by_version.values()):
+            raise AnalysisError(f"{where}: `paths.{lang}` must map versions to absolute paths")
+        unknown = sorted(set(map(str, by_version)) - set(image[lang]))
+        if unknown:
+            raise AnalysisError(f"{where}: `paths.{lang}` names versions the image does not list: "
+                                f"{', '.join(unknown)}")
+        out[lang] = {str(v): path for v, path in by_version.items()}
     return out
 
 

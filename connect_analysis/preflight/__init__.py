@@ -26,6 +26,9 @@ from ..errors import ConfigError
 CHECK_NAMES = ("postgres", "storage", "nodeport", "connect")
 FIELDS = ("name", "target", "ok", "detail", "fix")
 DEFAULT_PORT_RANGE = (30000, 32767)
+SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer")
+NODEPORT_SKIPPED = ("not asked for: content Services are ClusterIP by default in the chart, so the NodePort "
+                    "range matters only with NodePort Services (--service-type NodePort --nodes HOST,...)")
 
 
 @dataclass(frozen=True)
@@ -45,14 +48,16 @@ class CheckResult:
 def run_preflight(postgres: str | None = None, storage: str | os.PathLike | None = None,
                   nodes=(), port_range: tuple[int, int] = DEFAULT_PORT_RANGE,
                   server: str | None = None, snapshot: str | os.PathLike | None = None,
-                  storage_required_bytes: int | None = None) -> list[CheckResult]:
+                  storage_required_bytes: int | None = None,
+                  service_type: str = "ClusterIP") -> list[CheckResult]:
     """Run the checks whose targets are given, in the order postgres, storage, nodeport, connect.
 
     postgres: HOST:PORT (TCP reachability) or a DSN (connect and `SELECT version()`).
     storage: a directory; it must be writable and have the required free space: the
     recommended capacity from `snapshot`'s analysis, or `storage_required_bytes`, or
     100 GB (10**11 bytes). nodes: host names; port_range: inclusive (low, high).
-    server: a Connect URL; the API key is read from CONNECT_API_KEY.
+    server: a Connect URL; the API key is read from CONNECT_API_KEY. service_type: the content
+    Service type; the NodePort check runs when nodes are given, and NodePort requires them.
     Raises ConfigError only for malformed arguments or when no target is given.
     """
     from .connect import check_connect
@@ -61,6 +66,10 @@ def run_preflight(postgres: str | None = None, storage: str | os.PathLike | None
     from .storage import check_storage
 
     nodes = [n.strip() for n in nodes if n and n.strip()]
+    if service_type not in SERVICE_TYPES:
+        raise ConfigError(f"service type {service_type!r} is not one of {', '.join(SERVICE_TYPES)}")
+    if service_type == "NodePort" and not nodes:
+        raise ConfigError("NodePort Services: give --nodes HOST,... to check the NodePort range on")
     if not (postgres or storage or nodes or server):
         raise ConfigError("nothing to check: give --postgres, --storage, --nodes or --server")
     low, high = port_range
@@ -117,17 +126,27 @@ def read_results(path: str | os.PathLike) -> list[CheckResult]:
     return results
 
 
-def format_results(results: list[CheckResult]) -> str:
-    """Plain text for a terminal: one line per check, and the fix under each failure."""
+def skipped_checks(nodes=(), service_type: str = "ClusterIP") -> list[tuple[str, str]]:
+    """[(check name, why it did not run)]: the NodePort check runs only when asked for."""
+    if any(n and n.strip() for n in nodes) or service_type == "NodePort":
+        return []
+    return [("nodeport", NODEPORT_SKIPPED)]
+
+
+def format_results(results: list[CheckResult], skipped=()) -> str:
+    """Plain text for a terminal: one line per check, the fix under each failure, then one
+    SKIP line per (name, why) in skipped."""
     lines = []
     for r in results:
         lines.append(f"{'PASS' if r.ok else 'FAIL'}  {r.name:<8}  {r.target}: {r.detail}")
         if not r.ok and r.fix:
             lines.append(f"      fix: {r.fix}")
+    lines += [f"SKIP  {name:<8}  {why}" for name, why in skipped]
     passed = sum(r.ok for r in results)
     lines.append(f"{passed} of {len(results)} checks passed")
     return "\n".join(lines)
 
 
-__all__ = ["CHECK_NAMES", "CheckResult", "DEFAULT_PORT_RANGE", "format_results", "parse_port_range",
-           "read_results", "results_to_json", "run_preflight"]
+__all__ = ["CHECK_NAMES", "CheckResult", "DEFAULT_PORT_RANGE", "NODEPORT_SKIPPED", "SERVICE_TYPES",
+           "format_results", "parse_port_range", "read_results", "results_to_json", "run_preflight",
+           "skipped_checks"]
