@@ -316,3 +316,17 @@ def test_every_analysis_file_is_beside_the_report_and_linked(hostile_report):
             "run-as.csv"} <= on_disk
     for href in hrefs:
         assert not href.startswith(("/", "http")) and (out / href).is_file(), href
+
+
+def test_the_plan_is_written_beside_the_report_and_linked(demo_report):
+    out = demo_report.out
+    page = (out / "report.html").read_text()
+    plan = json.loads((out / "plan" / "plan.json").read_text())
+    assert plan["format"]
+    top = page[page.index('class="ca-plan"'):]
+    top = top[:top.index("</p>")]
+    for name in ("values.yaml", "rebuild.sh", "plan.json"):
+        assert f'<a href="plan/{name}">{name}</a>' in top and (out / "plan" / name).is_file()
+    listed = page[page.index('id="data-files"'):page.index("</main>")]
+    files = {p.relative_to(out).as_posix() for p in (out / "plan").rglob("*") if p.is_file()}
+    assert files and all(f'href="{f}"' in listed for f in files)

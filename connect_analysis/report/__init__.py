@@ -1,6 +1,7 @@
 """The report: analyse a snapshot, execute the notebooks, render one self-contained page.
 
     build_report(snapshot, out)  ->  OUT/summary.json, OUT/*.csv       (the analysis)
+                                     OUT/plan/                         (the move's files: values.yaml, ...)
                                      OUT/analysis.pickle               (what the notebooks read)
                                      OUT/notebooks/NN-*.ipynb          (papermill; the run record)
                                      OUT/report.html                   (Quarto if found, else nbconvert)
@@ -82,6 +83,9 @@ def build_report(snapshot: str | os.PathLike, out: str | os.PathLike, *, top_n: 
                      must_keep_tags=params["must_keep_tags"], top_n=top_n,
                      current_use_bytes=params["current_use_bytes"], target_version=target_version)
     write_analysis(result, out)
+    from ..plan import write_plan
+
+    write_plan(result, out, snapshot=snap, target_version=target_version)  # OUT/plan/, linked
     stored = save_analysis(result, out, analysis_options(params))
     seconds["analyze"] = time.perf_counter() - t0
 

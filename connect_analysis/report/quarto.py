@@ -92,7 +92,7 @@ def joined_notebook(executed: list[Path], out_dir: Path, summary: dict,
     raw HTML), the data files."""
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells += [front_matter(), raw_html(header_html(summary, rendered_by))]
+    nb.cells += [front_matter(), raw_html(header_html(summary, rendered_by, out_dir))]
     for path in executed:
         for cell in report_cells(nbformat.read(path, as_version=4)).cells:
             if cell.cell_type == "markdown":

@@ -37,6 +37,14 @@ DATA_FILES = {
     "storage-projection.csv": "12-month storage projection",
     "downtime-by-app-mode.csv": "content and bundles by type",
     "run-as.csv": "content with a custom run-as user or run-as-current-user",
+    "readiness.csv": "every item's readiness verdict on the new cluster, reasons, what to do",
+    "plan/plan.json": "the plan: everything below as one document",
+    "plan/values.yaml": "values for the rstudio-connect Helm chart",
+    "plan/environments.json": "execution environments to create (POST /v1/environments bodies)",
+    "plan/environments.sh": "the same with `rsconnect environment add`",
+    "plan/rebuild.sh": "rebuild the content on the new cluster, wave by wave",
+    "plan/caches.sh": "runtime caches to clear",
+    "plan/preflight.sh": "checks to run inside the new cluster",
 }
 
 
@@ -98,15 +106,26 @@ def meta_html(summary: dict, rendered_by: str) -> str:
             f'<span class="ca-rendered-by">{html.escape(rendered_by)}</span></p>')
 
 
-def header_html(summary: dict, rendered_by: str) -> str:
-    """What the report opens with, under its title: the meta line, then the verdicts."""
-    return meta_html(summary, rendered_by) + verdicts_html(summary)
+def header_html(summary: dict, rendered_by: str, out_dir: Path | None = None) -> str:
+    """What the report opens with, under its title: the meta line, the verdicts, and links to
+    the plan's files when out_dir holds a plan/."""
+    plan = ""
+    if out_dir is not None and (out_dir / "plan").is_dir():
+        links = ", ".join(f'<a href="plan/{n}">{n}</a>' for n in
+                          ("values.yaml", "environments.json", "rebuild.sh", "caches.sh",
+                           "preflight.sh", "plan.json") if (out_dir / "plan" / n).is_file())
+        plan = (f'<p class="ca-plan">The files for the move, from this analysis: {links} '
+                '(all of them under Data files).</p>')
+    return meta_html(summary, rendered_by) + verdicts_html(summary) + plan
 
 
 def data_files(out_dir: Path, executed: list[Path]) -> list[tuple[str, str]]:
     """(relative href, what it holds) for each analysis file and executed notebook in out_dir."""
     names = ["summary.json"] * (out_dir / "summary.json").exists()
     names += sorted(p.name for p in out_dir.glob("*.csv"))
+    plan = out_dir / "plan"  # connect_analysis.plan.write_plan's files
+    names += sorted(p.relative_to(out_dir).as_posix() for p in plan.rglob("*") if p.is_file()) \
+        if plan.is_dir() else []
     files = [(name, DATA_FILES.get(name, "")) for name in names]
     files += [(p.relative_to(out_dir).as_posix(), "executed notebook (run record)")
               for p in executed if p.is_relative_to(out_dir)]
@@ -136,7 +155,7 @@ def render_html(executed: list[Path], out_dir: Path, summary: dict | None = None
     page = env.get_template("report.html.j2").render(
         title=TITLE,
         version=__version__,
-        header=header_html(summary or {}, rendered_by),
+        header=header_html(summary or {}, rendered_by, out_dir),
         sections=sections,
         files_block=files_html(data_files(out_dir, executed)),
         css=(tdir / "report.css").read_text(),
