@@ -330,3 +330,12 @@ def test_the_plan_is_written_beside_the_report_and_linked(demo_report):
     listed = page[page.index('id="data-files"'):page.index("</main>")]
     files = {p.relative_to(out).as_posix() for p in (out / "plan").rglob("*") if p.is_file()}
     assert files and all(f'href="{f}"' in listed for f in files)
+
+
+@pytest.mark.parametrize("which", ["demo_report", "hostile_report"])
+def test_no_duplicate_ids_and_one_h1(which, request):
+    page = (request.getfixturevalue(which).out / "report.html").read_text()
+    body = page[:page.index('id="ca-plotly-source"')]
+    ids = re.findall(r'\sid="([^"]+)"', body)
+    assert len(ids) > 20 and len(ids) == len(set(ids)), [i for i in ids if ids.count(i) > 1][:5]
+    assert body.count("<h1") == 1 and '<main id="main"' in body and 'href="#main"' in body

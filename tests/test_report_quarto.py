@@ -246,3 +246,23 @@ def test_cli_renderer_quarto_without_quarto_is_one_line(tmp_path):
         pytest.skip("a system-wide Quarto is installed in /usr/bin")
     assert proc.returncode == 1 and proc.stderr.startswith("error: --renderer quarto: no Quarto found")
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_both_renderers_carry_the_same_verdicts_and_tables(hostile_report, tmp_path):
+    import re
+
+    out = hostile_report.out
+    builtin = (out / "report.html").read_text()
+    summary = json.loads((out / "summary.json").read_text())
+    stage = stage_project(_executed(hostile_report), out, summary, "Rendered by Quarto.")
+    raw = "".join(c.source for c in nbformat.read(stage / "report.ipynb", as_version=4).cells
+                  if c.cell_type == "raw")
+
+    def captions(text):
+        return [re.sub(r"-\w{6}-\d+", "", c) for c in re.findall(r"<caption[^>]*>([^<]*)</caption>", text)]
+
+    def verdicts(text):
+        return re.findall(r'<li class="ca-verdict ca-(\w+)"><span class="ca-status">([^<]+)</span>', text)
+
+    assert captions(raw) == captions(builtin) and len(captions(raw)) >= 15
+    assert verdicts(raw) == verdicts(builtin) and len(verdicts(raw)) >= 4
