@@ -139,7 +139,7 @@ def os_packages_verdict(s: dict) -> Verdict:
     count = max(len(v) for v in reqs.values())
     status = "warn" if unknown else ("todo" if count else "ok")
     first = next(iter(reqs))
-    names = ", ".join(map(_e, reqs[first][:8])) + (", ..." if len(reqs[first]) > 8 else "")
+    names = ", ".join(map(_e, reqs[first][:8])) + (" and more" if len(reqs[first]) > 8 else "")
     lead = (f"The images must add OS packages ({per_os}), e.g. {names}."
             if count else "The content needs no OS packages beyond a build toolchain.")
     return Verdict("OS packages", status, lead + tail, "Add" if status == "todo" else "")
