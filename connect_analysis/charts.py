@@ -78,8 +78,8 @@ def version_use(runtimes: pd.DataFrame) -> Chart:
             customdata=["missing on the server" if m else "on the server" for m in missing],
             hovertemplate="%{x}: %{y} content items (%{customdata})<extra></extra>",
         )
-    fig.update_layout(title="Runtime versions in use (deployed content; hatched and marked "
-                      "\"missing\": not on the server)", xaxis_title="version",
+    fig.update_layout(title="Runtime versions in use (hatched: missing on the server)",
+                      xaxis_title="version",
                       yaxis_title="content items", **_LAYOUT)
     gone = [f"{lang} {v}" for lang, v, m in zip(df["language"], df["version"],
                                                 df.get("missing_on_server", pd.Series(False, index=df.index)).fillna(False),

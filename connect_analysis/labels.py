@@ -71,7 +71,8 @@ VERSION_COLUMNS = {"version", "r_version", "py_version", "quarto_version", "r", 
 KEY_COLUMNS = {"position", "title", "content_title", "language", "version", "image", "status",
                "content_count", "events", "bytes_total", "month", "os", "os_package", "package",
                "name", "app_mode", "run_as", "verdict", "ok", "target", "detail", "wave",
-               "projected_bytes", "r_version", "py_version", "quarto_version", "reason"}
+               "projected_bytes", "r_version", "py_version", "quarto_version", "reason", "r",
+               "python", "quarto"}
 
 
 def label(column: str) -> str:
