@@ -53,7 +53,9 @@ def summaries(tmp_path_factory):
             fetch_snapshot(sim.url, path, days=90, api_key="k", now=NOW)
             url = sim.url
         snap = load_snapshot(path)
-        text = json.dumps(analyze(snap, must_keep_tags=("finance",)).summary, sort_keys=True)
+        # one target for both: the verdicts depend on it (its default is the server's own version)
+        summary = analyze(snap, must_keep_tags=("finance",), target_version="2026.08.0").summary
+        text = json.dumps(summary, sort_keys=True)
         out[version] = (json.loads(text.replace(url, "SERVER")), snap)
     return out
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from .downtime import REBUILD_MINUTES
 from .runtimes import LABEL, LANGUAGES, VERSION_COLUMN, deployed
 from .versions import parse_version, sort_versions
 
@@ -218,7 +219,8 @@ def _codes(c: dict, is_deployed: bool, ci, failing: dict, options: ReadinessOpti
     mode = c.get("app_mode") if _text(c.get("app_mode")) else "unknown"
     if not recorded and mode not in NO_RUNTIME_MODES:
         found["unknown-runtime"] = {}
-    if c.get("run_as_current_user") is True:
+    current = c.get("run_as_current_user")
+    if current is not None and current is not pd.NA and bool(current):
         found["run-as-current-user"] = {}
     run_as = c.get("run_as")
     if _text(run_as) and run_as.strip() != options.default_run_as:
@@ -325,7 +327,9 @@ def _waves_rules() -> str:
     from . import waves
 
     doc = waves.__doc__.split("Rules (", 1)[1].split("\n", 1)[1]
-    doc = doc.replace("CANARIES_PER_IMAGE", str(waves.CANARIES_PER_IMAGE))
+    assumed = ", ".join(f"{k} {v:g}" for k, v in REBUILD_MINUTES.items())
+    doc = doc.replace("CANARIES_PER_IMAGE", str(waves.CANARIES_PER_IMAGE)).replace(
+        "REBUILD_MINUTES (downtime.py)", f"minutes per item by runtime ({assumed})")
     return "\n".join(line.strip() if line.startswith("- ") else "  " + line.strip()
                      for line in doc.strip().splitlines())
 

@@ -11,6 +11,10 @@ Rules (docs/reference/readiness-codes.qmd repeats them):
 - A wave's time is the makespan of its items' rebuild minutes on `parallel_builds` builders
   (longest first, each to the least loaded builder); waves run one after the other, after the
   copy of the bundles.
+- An item's rebuild minutes are its own build and restore jobs on the old server (the median
+  over its bundles of each bundle's jobs added up), else the median of the measured items of its
+  runtime, else the assumed REBUILD_MINUTES (downtime.py); readiness.csv's rebuild_source says
+  which (jobs.py).
 """
 
 from __future__ import annotations

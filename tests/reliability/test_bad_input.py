@@ -173,9 +173,11 @@ def test_low_privilege_keys_give_a_partial_snapshot_that_says_why(kit, simulator
     assert expected <= set(unavailable), unavailable
     for dataset in expected:
         assert len(unavailable[dataset]) > 20 and dataset in run.stdout  # a reason, and said on stdout
-    # nothing the key could not read is presented as an empty table
+    # nothing the key could not read is presented as an empty table; a per-item dataset read in
+    # part (the jobs of a publisher's own items) says how many items it lacks
     for dataset in unavailable:
-        assert manifest["row_counts"].get(dataset, 0) == 0
+        partial = " content items' " in unavailable[dataset] and " could not be read with this key" in unavailable[dataset]
+        assert manifest["row_counts"].get(dataset, 0) == 0 or partial, (dataset, unavailable[dataset])
     if role == "publisher":
         run = kit("analyze", snap, "--out", kit.base / "analysis")
         assert run.returncode == 0, str(run)
