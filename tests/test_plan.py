@@ -4,6 +4,7 @@ with a recorder in place of rsconnect)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -11,10 +12,18 @@ import shlex
 import subprocess
 import sys
 from importlib import resources
+from pathlib import Path
 
 import pytest
 import yaml
-from plan_checks import CANARY_KEY, REPO, chart_configmap, check_shell, rebuild_waves
+from plan_checks import (
+    CANARY_KEY,
+    REPO,
+    chart_configmap,
+    check_shell,
+    rebuild_waves,
+    run_with_recorder,
+)
 
 from connect_analysis.analysis import analyze, load_for_analysis
 from connect_analysis.demo import make_demo_snapshot
@@ -188,6 +197,7 @@ def test_shell_files_pass_bash_n_and_shellcheck_and_hold_no_key(demo):
 def test_plan_json_is_the_whole_plan(demo):
     plan = json.loads((demo["dir"] / "plan.json").read_text())
     assert plan["format"] == FORMAT == 1
+    assert plan["no_containerfile"] == []
     assert {i["name"] for i in plan["images"]} <= set(plan["recommended_images"])
     assert sum(i["items"] for i in plan["images"]) == int(demo["analysis"].readiness["image"].notna().sum())
     table = demo["analysis"].readiness
@@ -342,3 +352,54 @@ def test_values_yaml_uses_only_keys_the_chart_documents(demo, target):
                 assert set(entry[lang]) == set(example[lang]) == {"installations"}
                 for inst in entry[lang]["installations"]:
                     assert set(inst) == set(example[lang]["installations"][0]) == {"version", "path"}
+
+
+def test_preflight_sh_runs_posits_busybox_checks(demo, tmp_path):
+    """preflight.sh under bash with a recorder for kubectl (no cluster here): the commands and
+    their arguments, the hosts given through the environment each one argument."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "kubectl.log"
+    recorder = bin_dir / "kubectl"
+    recorder.write_text(f"#!{sys.executable}\nimport json, sys\n"
+                        f"open({str(log)!r}, 'a').write(json.dumps(sys.argv[1:]) + '\\n')\n")
+    recorder.chmod(0o755)
+    env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "HOME": str(tmp_path), "NFS_HOST": "nfs.internal",
+           "PG_HOST": "db 'internal $(x)", "NAMESPACE": "connect"}
+    done = subprocess.run(["bash", str(demo["dir"] / "preflight.sh")], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    calls = [json.loads(line) for line in log.read_text().splitlines()]
+    pod = ["run", "--rm", "-i", "--namespace", "connect"]
+    assert calls == [
+        pod + ["storage-check", "--image=busybox", "--restart=Never", "--", "nc", "-vz", "nfs.internal", "2049"],
+        pod + ["pg-check", "--image=busybox", "--restart=Never", "--", "nc", "-vz", "db 'internal $(x)", "5432"]]
+    missing = subprocess.run(["bash", str(demo["dir"] / "preflight.sh")], capture_output=True, text=True,
+                             env={"PATH": env["PATH"], "HOME": str(tmp_path)}, timeout=60)
+    assert missing.returncode != 0 and "set NFS_HOST" in missing.stderr and not log.read_text().count("\n") > 2
+
+
+def test_every_rsconnect_option_used_is_one_the_installed_rsconnect_has(demo, tmp_path):
+    """The scripts' rsconnect commands, as bash passes them (a recorder in place of rsconnect),
+    checked against `rsconnect <command> --help` of the installed rsconnect-python."""
+    rsconnect = Path(sys.executable).with_name("rsconnect")
+    assert rsconnect.exists(), "rsconnect-python is not installed in this environment"
+    calls = run_with_recorder(demo["dir"] / "environments.sh", tmp_path)
+    waves = [str(w["wave"]) for w in json.loads((demo["dir"] / "plan.json").read_text())["waves"]]
+    calls += run_with_recorder(demo["dir"] / "rebuild.sh", tmp_path, *waves)
+    calls += run_with_recorder(demo["dir"] / "caches.sh", tmp_path)
+    deletions = [shlex.split(line[2:])[1:] for line in (demo["dir"] / "caches.sh").read_text().splitlines()
+                 if line.startswith("# rsconnect system caches delete")]
+    assert deletions and calls
+    helps: dict[tuple, str] = {}
+    for argv in calls + deletions:
+        command = tuple(itertools.takewhile(lambda w: re.fullmatch(r"[a-z]+", w), argv))  # then IMAGE, options
+        if command not in helps:
+            done = subprocess.run([str(rsconnect), *command, "--help"], capture_output=True, text=True, timeout=60)
+            assert done.returncode == 0, (command, done.stderr)
+            helps[command] = done.stdout
+        for word in argv[len(command) + (command == ("environment", "add")):]:
+            if word.startswith("-"):
+                assert re.search(rf"(^|[\s,]){re.escape(word)}[\s,]", helps[command], re.M), (command, word)
+    assert set(helps) >= {("environment", "add"), ("content", "build", "add"), ("content", "build", "run"),
+                          ("system", "caches", "delete")}

@@ -94,6 +94,7 @@ def test_hostile_text_stays_in_containerfile_comments(hostile):
     plan = json.loads((hostile["dir"] / "plan.json").read_text())
     (custom,) = plan["custom_images"]  # g5's version is not a plain number: no Containerfile
     assert custom["guids"] == ["g4"] and custom["installs"] == {"r": "3.5.3"}
+    assert plan["no_containerfile"] == [{"guid": "g5", "why": "its recorded versions are not plain version numbers"}]
     lines = (hostile["dir"] / custom["directory"] / "Containerfile").read_text().splitlines()
     continued = False
     for line in lines:

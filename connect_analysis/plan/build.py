@@ -34,21 +34,13 @@ def build_plan(result, *, snapshot=None, target_version: str | None = None,
     once in rebuild.sh; service_type / check_nodeports: whether preflight.sh checks NodePorts."""
     table = _readiness(result)
     summary = result.summary
-    analysed = (summary.get("readiness") or {}).get("target_version")
-    if target_version and analysed and target_version != analysed:
-        raise ConfigError(f"the analysis judged readiness for Connect {analysed}, not {target_version}: "
-                          "analyse again with that target version")
-    target = gating.target_for(target_version or analysed, summary["server"]["version"])
-    if not target_version and analysed and analysed != summary["server"]["version"]:
-        target = gating.Target(target.version, "analysis", target.features)
-    elif not target_version:
-        target = gating.Target(target.version, "old server", target.features)
+    target = _target(summary, target_version)
     entries = assigned_environments(table, result.images)
     rule = summary.get("version_matching") or VERSION_MATCHING
-    blocked = table[table["reasons"].fillna("").str.split(";").map(lambda r: "no-image" in r)]
+    blocked = table[_has_code(table, "no-image")]
     sysreq = result.extra_tables.get("system-requirements.csv")
     customs = custom_images.custom_images(blocked, result.images, sysreq, rule)
-    rac = int(summary.get("run_as", {}).get("current_user") or 0)
+    rac = int(_has_code(table, "run-as-current-user").sum())
     found = gating.findings(target, rac)
     estimates = wave_estimates(table, parallelism)
     cache_list = caches.cache_rows(getattr(snapshot, "runtime_caches", None))
@@ -76,9 +68,32 @@ def build_plan(result, *, snapshot=None, target_version: str | None = None,
         files[f"custom-images/{img.directory}/environment.yaml"] = custom_environment_yaml(img)
     document = _document(result, table, target, found, entries, estimates, customs, cache_list,
                          nodeports, parallelism)
+    served = {g for c in customs for g in c.guids}
+    document["no_containerfile"] = [
+        {"guid": g, "why": "its recorded versions are not plain version numbers"}
+        for g in blocked["guid"].to_numpy(dtype=object).tolist() if g not in served]
     document["files"] = sorted(files) + ["plan.json"]
     files["plan.json"] = msgspec.json.format(msgspec.json.encode(document), indent=2).decode() + "\n"
     return Plan(files, document)
+
+
+def _target(summary: dict, target_version: str | None) -> gating.Target:
+    """The target: the one given, which must be the one the readiness was judged for; else
+    the analysis's; else the old server's version."""
+    analysed = (summary.get("readiness") or {}).get("target_version")
+    old = summary["server"]["version"]
+    if target_version and analysed and target_version != analysed:
+        raise ConfigError(f"the analysis judged readiness for Connect {analysed}, not {target_version}: "
+                          "analyse again with that target version")
+    target = gating.target_for(target_version or analysed, old)
+    if target_version:
+        return target
+    source = "analysis" if analysed and analysed != old else "old server"
+    return gating.Target(target.version, source, target.features)
+
+
+def _has_code(table: pd.DataFrame, code: str) -> pd.Series:
+    return table["reasons"].fillna("").str.split(";").map(lambda codes: code in codes).astype(bool)
 
 
 def _readiness(result) -> pd.DataFrame:
