@@ -44,7 +44,9 @@ def answers(summary: dict) -> Table:
         rows.append(("Bundles", f"{number(storage.get('bundle_count', 0))} bundles, "
                                 f"{human_bytes(storage.get('bundle_bytes_total') or 0)}"))
     downtime = summary.get("downtime") or {}
-    if downtime.get("estimated_minutes") is not None:
+    if downtime.get("answer"):  # from the readiness waves: blocked items are not rebuilt
+        rows.append(("Migration time (estimate)", downtime["answer"][:1].upper() + downtime["answer"][1:]))
+    elif downtime.get("estimated_minutes") is not None:
         rows.append(("Migration time (estimate)", f"{hours(downtime['estimated_minutes'])} for "
                      f"{number(downtime.get('content_to_rebuild', 0))} items to rebuild (assumptions in Storage and downtime)"))
     run_as = summary.get("run_as") or {}
@@ -145,8 +147,9 @@ def downtime_facts(summary: dict) -> Table:
     a = d.get("assumptions") or {}
     per = a.get("rebuild_minutes_per_item") or {}
     by = d.get("content_to_rebuild_by_runtime") or {}
-    return facts({
-        "Estimated time": f"{hours(d.get('estimated_minutes') or 0)} (rebuilds "
+    back = {"Back after (rebuild waves)": d["answer"]} if d.get("answer") else {}
+    return facts(back | {
+        "Every item rebuilt once": f"{hours(d.get('estimated_minutes') or 0)} (rebuilds "
                           f"{hours(d.get('rebuild_minutes') or 0)}, copying bundles {hours(d.get('copy_minutes') or 0)})",
         "Items to rebuild": f"{number(d.get('content_to_rebuild', 0))}: "
                             + ", ".join(f"{k} {number(v)}" for k, v in by.items()),
