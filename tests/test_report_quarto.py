@@ -266,3 +266,21 @@ def test_both_renderers_carry_the_same_verdicts_and_tables(hostile_report, tmp_p
 
     assert captions(raw) == captions(builtin) and len(captions(raw)) >= 15
     assert verdicts(raw) == verdicts(builtin) and len(verdicts(raw)) >= 4
+
+
+def test_cli_report_with_quarto_path_renders_through_it_and_prints_its_warnings(tmp_path):
+    from report_snapshot import write_hostile_snapshot
+
+    quarto = _fake_quarto(tmp_path)
+    snapshot = write_hostile_snapshot(tmp_path / "snap")
+    env = {k: v for k, v in os.environ.items() if k != "CONNECT_API_KEY"}
+    env |= {"QUARTO_PATH": str(quarto), "FAKE_QUARTO_LOG": str(tmp_path / "log.json")}
+    proc = subprocess.run([sys.executable, "-m", "connect_analysis.cli", "report", "--snapshot",
+                           str(snapshot), "--out", str(tmp_path / "out")],  # auto: QUARTO_PATH first
+                          capture_output=True, text=True, env=env, timeout=600, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stderr.splitlines() == [
+        "warning: quarto: WARNING (resources): Could not fetch resource https://example.invalid/x.png"]
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert f"Rendered by Quarto 1.10.18 ({quarto})." in page and "cdn.jsdelivr" not in page
+    assert json.loads((tmp_path / "log.json").read_text())["argv"] == ["render", "--no-execute"]
