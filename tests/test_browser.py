@@ -75,6 +75,8 @@ def _assert_usable(found: dict) -> None:
         assert f["all_match"] and f["hidden_lack_it"] and 1 <= f["visible"] <= f["total"]
         assert f["after_clear"] == f["total"]
     assert any(f["visible"] < f["total"] for f in filtered)
+    # the header sticks: scrolled 200 px inside its box, a long table's header is still at its top
+    assert found["sticky"] and all(0 <= gap <= 2 for gap in found["sticky"]), found["sticky"]
     keys = found["keyboard"]
     assert keys["focused"][-1] == "ca-sort|BUTTON"  # reached by Tab from the search box
     assert (keys["before"], keys["afterEnter"], keys["afterSpace"]) == (None, "ascending", "descending")

@@ -45,6 +45,17 @@ try {
                                       help: v.help, target: v.nodes[0] && v.nodes[0].target }));
   });
   out.tables = await page.evaluate(tableProbe);
+  out.sticky = await page.evaluate(() => {
+    // scroll every table that scrolls inside its wrapper: its header must stay at the top
+    return Array.from(document.querySelectorAll(".ca-table-wrap"))
+      .filter((w) => w.scrollHeight > w.clientHeight + 50 && w.querySelector("thead"))
+      .map((w) => {
+        w.scrollTop = 200;
+        const gap = w.querySelector("thead th").getBoundingClientRect().top - w.getBoundingClientRect().top;
+        w.scrollTop = 0;
+        return Math.round(gap);
+      });
+  });
   out.keyboard = await keyboardSort(page);
 } finally {
   await browser.close();
