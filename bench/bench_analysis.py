@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _results import write_result
 from _rss import peak_rss_bytes
 
 N_CONTENT = 20_000
@@ -137,6 +138,7 @@ def main() -> None:
                              check=True, capture_output=True, text=True).stdout
         figures = json.loads(out)
         print(json.dumps(figures, indent=2))
+        write_result("bench_analysis", figures)
         ok = figures["analyze_seconds"] < 30 and figures["peak_rss_mb"] * 2**20 < 2 * 10**9
         print("targets (analyze < 30 s, peak RSS < 2 GB):", "met" if ok else "NOT met")
         sys.exit(0 if ok else 1)

@@ -25,10 +25,11 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from _results import write_result
 
 from connect_analysis import schema
+from connect_analysis.reliability import FAULT_STATUSES, comparable_tables
 from connect_analysis.simulator import generate_dataset, start_simulator
-from connect_analysis.simulator.compare import FAULT_STATUSES, comparable_tables
 
 
 def fetch(url: str, key: str, out: Path, since: str) -> tuple[float, dict]:
@@ -82,6 +83,12 @@ def main() -> int:
     print(f"tables equal: {len(schema.TABLES) - len(differ)} of {len(schema.TABLES)}"
           + (f"; differ: {differ}" if differ else "") + f"; non-GET requests: {len(non_get)}")
     ok = not differ and faulty["retries"] == len(faults) and not non_get
+    write_result("bench_faults", {"scenario": args.scenario, "fault_rate": args.fault_rate,
+                                  "clean_fetch_seconds": round(clean_s, 1),
+                                  "faulted_fetch_seconds": round(faulty_s, 1),
+                                  "faults_injected": len(faults), "retries": faulty["retries"],
+                                  "tables_equal": len(schema.TABLES) - len(differ),
+                                  "tables": len(schema.TABLES), "non_get_requests": len(non_get)})
     return 0 if ok else 1
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import os
 import shutil
 import sys
 import tempfile
@@ -28,6 +29,7 @@ from queue import Empty
 
 import pandas as pd
 import requests
+from _results import write_result
 from _rss import peak_rss_bytes
 
 KEY = "bench-admin-key"
@@ -40,7 +42,7 @@ def kit_fetch(url, out, now, days, workers, bundle_history, queue):
     m = fetch_snapshot(server=url, out=out, days=days, quiet=True, workers=workers, api_key=KEY,
                        now=pd.Timestamp(now).to_pydatetime(), bundle_history=bundle_history)
     queue.put({"seconds": time.perf_counter() - t0, "rss": peak_rss_bytes(), "rows": m["row_counts"],
-               "mode": m["refresh"]["mode"]})
+               "mode": m["refresh"]["mode"], "cpu_seconds": time.process_time()})
 
 
 def sdk_fetch(url, start, end, queue):
@@ -131,6 +133,11 @@ def main():
                           str(work / f"snap-{args.refreshes}"), later.isoformat(), args.days, args.workers, None)
         finally:
             shutil.rmtree(work, ignore_errors=True)
+    summarise(args, a, a2, b, runs, c, c2)
+
+
+def summarise(args, a, a2, b, runs, c, c2) -> None:
+    """Print the figures and write them as a result (bench/results/)."""
     print()
     print(f"kit rows: visits {a['rows']['visits']}, shiny_sessions {a['rows']['shiny_sessions']}, "
           f"content {a['rows']['content']}, bundles (a') {a2['rows']['bundles']}")
@@ -143,8 +150,25 @@ def main():
     print(f"refresh (c)/(a):   {100 * c['seconds'] / a['seconds']:.1f}% of the cold fetch   (target <= 5%); "
           f"median of {len(runs)} refreshes ({each} s); mode {c['mode']}")
     print(f"refresh (c')/(a):  {100 * c2['seconds'] / a['seconds']:.1f}% with {args.edited:.0%} of the items edited")
-    print(f"peak RSS of the kit: {max(a['rss'], a2['rss'], c2['rss'], *(r['rss'] for r in runs)) / 2**30:.2f} GiB   "
-          "(target <= 1.5 GiB)")
+    peak = max(a['rss'], a2['rss'], c2['rss'], *(r['rss'] for r in runs))
+    print(f"peak RSS of the kit: {peak / 2**30:.2f} GiB   (target <= 1.5 GiB)")
+    figures = {"scenario": args.scenario, "latency_ms": args.latency_ms, "tuning": tuning_state(),
+               "cold_fetch_seconds": round(a["seconds"], 2),
+               "cold_fetch_bundle_history_seconds": round(a2["seconds"], 2),
+               "refresh_seconds_each": [round(r["seconds"], 2) for r in runs],
+               "refresh_median_percent_of_cold": round(100 * c["seconds"] / a["seconds"], 1),
+               "refresh_edited_percent_of_cold": round(100 * c2["seconds"] / a["seconds"], 1),
+               "peak_rss_gib": round(peak / 2**30, 2)}
+    if b:
+        figures |= {"posit_sdk_seconds": round(b["seconds"], 1),
+                    "speedup_vs_posit_sdk": round(b["seconds"] / a["seconds"], 1)}
+    write_result("bench_fetch", figures)
+
+
+def tuning_state() -> str:
+    """CONNECT_ANALYSIS_TUNING as the fetches saw it ("on" when unset): the process-wide
+    settings they held (connect_analysis/_process.py)."""
+    return os.environ.get("CONNECT_ANALYSIS_TUNING", "").strip() or "on"
 
 
 if __name__ == "__main__":

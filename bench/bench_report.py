@@ -19,10 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _results import write_result
 
-from connect_analysis.demo import make_demo_snapshot  # noqa: E402
-from connect_analysis.report import build_report  # noqa: E402
+from connect_analysis.demo import make_demo_snapshot
+from connect_analysis.report import build_report
 
 TARGET_S = 60.0
 
@@ -54,6 +54,8 @@ def main() -> int:
         print(f"run {i + 1}: " + "  ".join(f"{k} {v:.1f} s" for k, v in made.seconds.items())
               + f"  total {total:.1f} s  report.html {size:.1f} MB")
     print("median: " + "  ".join(f"{k} {statistics.median(v):.1f} s" for k, v in stages.items()))
+    write_result("bench_report", {"runs": args.runs, "fetch_seconds": round(fetch_s, 2)} | {
+        f"{stage}_median_seconds": round(statistics.median(v), 2) for stage, v in stages.items()})
     ok = statistics.median(stages["total"]) <= TARGET_S
     print(f"target <= {TARGET_S:.0f} s: {'met' if ok else 'MISSED'}")
     return 0 if ok else 1

@@ -16,20 +16,24 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _results import write_result
 
-from connect_analysis.preflight.nodeports import check_nodeports  # noqa: E402
-from connect_analysis.publish import build_bundle  # noqa: E402
-from connect_analysis.schedule import scheduled_run  # noqa: E402
-from connect_analysis.simulator import start_simulator  # noqa: E402
+from connect_analysis.preflight.nodeports import check_nodeports
+from connect_analysis.publish import build_bundle
+from connect_analysis.schedule import scheduled_run
+from connect_analysis.simulator import start_simulator
 
 KEY = "bench-key"
+
+
+SECONDS: dict[str, float] = {}
 
 
 def timed(label: str, fn):
     t0 = time.perf_counter()
     result = fn()
-    print(f"{label:<58} {time.perf_counter() - t0:7.2f} s", flush=True)
+    SECONDS[label] = round(time.perf_counter() - t0, 2)
+    print(f"{label:<58} {SECONDS[label]:7.2f} s", flush=True)
     return result
 
 
@@ -58,10 +62,11 @@ def main() -> None:
             def make_venv():
                 subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(venv)], check=True)
                 subprocess.run([uv, "pip", "install", "-q", "--offline", "--python",
-                                str(venv / "bin" / "python"), "-r", str(bundle / "requirements.txt")],
-                               check=True)
+                                str(venv / "bin" / "python"), "-r", "requirements.txt"],
+                               check=True, cwd=bundle)  # the kit's wheel is named relative to it
 
             timed("clean venv from requirements.txt (uv, offline cache)", make_venv)
+    write_result("bench_schedule", {f"{label} (seconds)": s for label, s in SECONDS.items()})
 
 
 if __name__ == "__main__":

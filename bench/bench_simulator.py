@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 import requests
+from _results import write_result
 
 from connect_analysis.simulator import generate_dataset, start_simulator
 
@@ -40,13 +41,18 @@ def median_ms(session, url, n=5, **params) -> float:
     return statistics.median(timed_get(session, url, **params)[0] for _ in range(n)) * 1000
 
 
+FIGURES: dict[str, float] = {}
+
+
 def bench_demo() -> None:
     t = time.perf_counter()
     with start_simulator("demo", api_key=KEY, now=NOW) as sim:
         started = time.perf_counter() - t
         s = requests.Session()
         s.headers["Authorization"] = f"Key {KEY}"
-        print(f"demo: start {started:.2f} s; content list {median_ms(s, sim.url + '/__api__/v1/content'):.1f} ms")
+        listed = median_ms(s, sim.url + '/__api__/v1/content')
+        print(f"demo: start {started:.2f} s; content list {listed:.1f} ms")
+        FIGURES.update(demo_start_seconds=round(started, 2), demo_content_list_ms=round(listed, 1))
 
 
 def bench_large() -> None:
@@ -86,6 +92,8 @@ def bench_large() -> None:
         again = median_ms(s, sim.url + "/__api__/v1/content", n=3) / 1000
         print(f"large: content list ({len(items)} items) {took:.2f} s; again (cached JSON) {again:.2f} s")
         print(f"large: peak RSS {peak_rss_mb():.0f} MB (generation + server + the requests above)")
+        FIGURES.update(large_generate_seconds=round(gen, 1), large_visits_per_second=round(rate),
+                       large_content_list_seconds=round(took, 2), large_peak_rss_mb=round(peak_rss_mb()))
 
 
 def main(argv=None) -> int:
@@ -95,6 +103,7 @@ def main(argv=None) -> int:
     bench_demo()
     if not args.demo_only:
         bench_large()
+    write_result("bench_simulator", dict(FIGURES))
     return 0
 
 

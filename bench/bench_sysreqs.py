@@ -15,6 +15,7 @@ import time
 
 import numpy as np
 import pandas as pd
+from _results import write_result
 
 from connect_analysis import schema
 from connect_analysis.analysis.catalogue import load_catalogue
@@ -60,6 +61,10 @@ def main() -> None:
           f"{len(inventory)} distinct packages, {len(result.rows)} CSV rows")
     print(f"system_requirements: {t1 - t0:.1f} s; package_inventory: {t2 - t1:.1f} s; "
           f"peak RSS {peak_mb:.0f} MB")
+    write_result("bench_sysreqs", {"content_items": len(content), "package_rows": len(packages),
+                                   "system_requirements_seconds": round(t1 - t0, 2),
+                                   "package_inventory_seconds": round(t2 - t1, 2),
+                                   "peak_rss_mb": round(peak_mb)})
 
 
 if __name__ == "__main__":

@@ -118,42 +118,38 @@ _renderer_option = click.option(
     help="auto: Quarto when found (QUARTO_PATH, beside this Python, PATH), else the built-in renderer.")
 
 
-def _analysis_options(least_bytes: int):
-    """The analysis options `analyze` and `report` share."""
-    options = [
-        click.option("--images", default="posit", show_default=True, metavar="FILE|server|posit",
-                     help="Execution images: a YAML file, the server's own environments, or Posit's public images."),
-        click.option("--must-keep", "must_keep", multiple=True, metavar="GUID",
-                     help="Content GUID that is important whatever its usage (repeatable)."),
-        click.option("--must-keep-tag", "must_keep_tags", multiple=True, metavar="TAG",
-                     help="Tag name (or id) whose content is important whatever its usage (repeatable)."),
-        click.option("--current-use-bytes", type=click.IntRange(min=least_bytes), default=None,
-                     help="Measured bytes in use (e.g. `du -sb` of the data directory); default: bundle bytes."),
-        click.option("--target-version", metavar="YYYY.MM.PATCH",
-                     help="Connect version of the new cluster (default: the old server's version)."),
-    ]
+def _analysis_options(command):
+    """The fields of AnalysisOptions (connect_analysis/options.py) as options of command."""
+    from .options import fields_by_name
 
-    def apply(command):
-        for option in reversed(options):
-            command = option(command)
-        return command
-    return apply
+    for f in reversed(fields_by_name().values()):
+        m = f.metadata
+        repeatable = m["repeatable"]
+        command = click.option(
+            m["flag"], f.name, multiple=repeatable, metavar=m["metavar"], help=m["help"],
+            type=None if m["minimum"] is None else click.IntRange(min=m["minimum"]),
+            default=None if repeatable else f.default,
+            show_default=not repeatable and f.default is not None)(command)
+    return command
+
+
+def _options(values: dict):
+    """AnalysisOptions from a command's keyword arguments (the others are left in values)."""
+    from .options import AnalysisOptions, fields_by_name
+
+    return AnalysisOptions(**{name: values.pop(name) for name in fields_by_name()})
 
 
 @main.command()
 @click.argument("snapshot", type=click.Path(file_okay=False))
 @click.option("--out", required=True, type=click.Path(file_okay=False), metavar="DIR",
               help="Where summary.json and the CSVs go.")
-@_analysis_options(least_bytes=0)
-@click.option("--top", "top_n", type=click.IntRange(min=0), default=20, show_default=True,
-              help="How many of the most used content items count as important.")
-def analyze(snapshot, out, images, must_keep, must_keep_tags, top_n, current_use_bytes, target_version):
+@_analysis_options
+def analyze(snapshot, out, **options):
     """Analyse a snapshot: write summary.json and the CSVs into --out."""
     from .analysis import analyze_snapshot
 
-    result = analyze_snapshot(snapshot, out, images=images, must_keep_guids=must_keep,
-                              must_keep_tags=must_keep_tags, top_n=top_n,
-                              current_use_bytes=current_use_bytes, target_version=target_version)
+    result = analyze_snapshot(snapshot, out, **_options(options).analyze_kwargs())
     for guid in result.summary["must_keep_not_found"]:
         click.echo(f"warning: must-keep GUID {guid} is not on the server", err=True)
     click.echo(f"wrote {out}")
@@ -163,23 +159,18 @@ def analyze(snapshot, out, images, must_keep, must_keep_tags, top_n, current_use
 @click.argument("snapshot", type=click.Path(file_okay=False))
 @click.option("--out", required=True, type=click.Path(file_okay=False), metavar="DIR",
               help="Where plan/ goes (values.yaml, environments, rebuild.sh, caches.sh, preflight.sh, ...).")
-@_analysis_options(least_bytes=0)
-@click.option("--top", "top_n", type=click.IntRange(min=0), default=20, show_default=True,
-              help="How many of the most used content items count as important.")
+@_analysis_options
 @click.option("--parallelism", type=click.IntRange(min=1), default=2, show_default=True,
               help="Builds at once in rebuild.sh (Posit advises starting at 2-3).")
 @click.option("--service-type", type=click.Choice(["ClusterIP", "NodePort", "LoadBalancer"]),
               default="ClusterIP", show_default=True,
               help="Content Service type on the cluster; NodePort adds the NodePort range check to preflight.sh.")
 @click.option("--check-nodeports", is_flag=True, help="Add the NodePort range check to preflight.sh anyway.")
-def plan(snapshot, out, images, must_keep, must_keep_tags, current_use_bytes, target_version, top_n,
-         parallelism, service_type, check_nodeports):
+def plan(snapshot, out, parallelism, service_type, check_nodeports, **options):
     """Write the files the next steps apply into --out/plan/ (the kit sends none of them)."""
     from .plan import plan_snapshot
 
-    path = plan_snapshot(snapshot, out, images=images, must_keep_guids=must_keep,
-                         must_keep_tags=must_keep_tags, top_n=top_n, current_use_bytes=current_use_bytes,
-                         target_version=target_version, parallelism=parallelism,
+    path = plan_snapshot(snapshot, out, **_options(options).analyze_kwargs(), parallelism=parallelism,
                          service_type=service_type, check_nodeports=check_nodeports)
     click.echo(f"wrote {path}")
 
@@ -239,20 +230,15 @@ def bundle(out):
 @click.option("--out", required=True, type=click.Path(file_okay=False), metavar="OUT",
               help="Report directory: report.html, summary.json, CSVs, executed notebooks.")
 @click.option("--pdf", is_flag=True, help="Also print report.pdf (headless Chromium).")
-@click.option("--top", "top_n", type=click.IntRange(min=1), default=20, show_default=True,
-              help="How many of the most used content items count as important.")
-@_analysis_options(least_bytes=1)
+@_analysis_options
 @click.option("--preflight", "preflight_file", type=click.Path(dir_okay=False), metavar="FILE.json",
               help="Results of `preflight --json` to include.")
 @_renderer_option
-def report(snapshot, out, pdf, top_n, images, must_keep, must_keep_tags, current_use_bytes, target_version,
-           preflight_file, renderer):
+def report(snapshot, out, pdf, preflight_file, renderer, **options):
     """Execute the notebooks on a snapshot and render one self-contained report.html."""
     from .report import build_report
 
-    made = build_report(snapshot, out, top_n=top_n, images=images, must_keep=tuple(must_keep),
-                        must_keep_tags=tuple(must_keep_tags), current_use_bytes=current_use_bytes,
-                        preflight=preflight_file, pdf=pdf, target_version=target_version,
+    made = build_report(snapshot, out, options=_options(options), preflight=preflight_file, pdf=pdf,
                         renderer=renderer)
     _say_warnings(made)
     click.echo(made.html)

@@ -15,7 +15,6 @@ sent only to the server it was configured for, never to another host.
 from __future__ import annotations
 
 import email.utils
-import gc
 import logging
 import os
 import random
@@ -30,7 +29,6 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 
-from ._process import Held
 from .errors import (
     AuthError,
     ConfigError,
@@ -117,6 +115,16 @@ def _env_flag(name: str) -> bool:
     raise ConfigError(f"{name} must be 1/true/yes or 0/false/no, got {value!r}")
 
 
+def tls_verify(ca_certificate: str | None = None, insecure: bool | None = None) -> bool | str:
+    """requests' `verify` for this environment: False with CONNECT_INSECURE, else the
+    CONNECT_CA_CERTIFICATE bundle, else True. The one place both variables are read."""
+    ca = ca_certificate if ca_certificate is not None else os.environ.get("CONNECT_CA_CERTIFICATE") or None
+    insecure = _env_flag("CONNECT_INSECURE") if insecure is None else insecure
+    if ca and not os.path.isfile(ca):
+        raise ConfigError(f"CONNECT_CA_CERTIFICATE names {ca!r}, which is not a file")
+    return False if insecure else (ca or True)
+
+
 def _same_origin(a: str, b: str) -> bool:
     pa, pb = urlsplit(a), urlsplit(b)
     if pa.hostname != pb.hostname:
@@ -148,10 +156,7 @@ class Client:
         key = api_key if api_key is not None else os.environ.get("CONNECT_API_KEY", "")
         if not key.strip():
             raise ConfigError("no API key: set CONNECT_API_KEY to a Connect API key")
-        ca = ca_certificate if ca_certificate is not None else os.environ.get("CONNECT_CA_CERTIFICATE") or None
-        insecure = _env_flag("CONNECT_INSECURE") if insecure is None else insecure
-        if ca and not os.path.isfile(ca):
-            raise ConfigError(f"CONNECT_CA_CERTIFICATE names {ca!r}, which is not a file")
+        verify = tls_verify(ca_certificate, insecure)
         self.api = self.server + "/__api__/"
         self.timeout = timeout
         self.retries = retries
@@ -166,8 +171,8 @@ class Client:
         self._cancelled: str | None = None
         self.session = requests.Session()
         # passed on every request too: requests lets REQUESTS_CA_BUNDLE override session.verify
-        self.verify = False if insecure else (ca or True)
-        if insecure:  # the user chose this; one warning per request would bury the output
+        self.verify = verify
+        if verify is False:  # the user chose this; one warning per request would bury the output
             urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         self.session.verify = self.verify
         self.session.headers["User-Agent"] = f"connect-analysis/{_kit_version()}"
@@ -308,14 +313,12 @@ class Client:
 
     def _decode(self, response: requests.Response, url: str, into=None):
         try:
-            with gc_paused:
-                return msgspec.json.decode(response.content, type=into) if into else msgspec.json.decode(
-                    response.content)
+            return msgspec.json.decode(response.content, type=into) if into else msgspec.json.decode(
+                response.content)
         except msgspec.DecodeError:
             pass  # another shape, or what only the standard library reads (NaN, huge numbers, UTF-16)
         try:
-            with gc_paused:
-                return response.json()
+            return response.json()
         except ValueError:
             ctype = response.headers.get("content-type", "")
             if "json" in ctype or response.content.lstrip()[:1] in (b"{", b"["):
@@ -372,23 +375,6 @@ def _check_length(response: requests.Response) -> None:
     if expected and expected.isdigit() and "content-encoding" not in response.headers:
         if len(response.content) < int(expected):
             raise _CutShort(f"body cut short: {len(response.content)} of {expected} bytes")
-
-
-def _pause_gc() -> bool:
-    """Pauses the cyclic garbage collector while any thread decodes JSON (and for a whole
-    fetch): decoding makes millions of containers and no cycles, and collections
-    triggered by them cost about as much as the decoding itself on a large list."""
-    enabled = gc.isenabled()
-    gc.disable()
-    return enabled
-
-
-def _resume_gc(enabled: bool) -> None:
-    if enabled:
-        gc.enable()
-
-
-gc_paused = Held(_pause_gc, _resume_gc)
 
 
 def _retry_after(response: requests.Response) -> float | None:

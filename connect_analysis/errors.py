@@ -11,6 +11,7 @@
     │   ├── UnsupportedError      the server is too old for an endpoint
     │   └── ServerError           5xx or malformed bodies that survived every retry
     ├── SnapshotError             a snapshot directory is missing, corrupt or foreign
+    │   └── TableNotLoaded        (also a KeyError) a table left out of load_snapshot(tables=)
     ├── AnalysisError             analysis inputs are unusable
     └── ReportError               a notebook failed or rendering failed
 
@@ -72,6 +73,20 @@ class ServerError(ConnectError):
 
 class SnapshotError(ConnectAnalysisError):
     pass
+
+
+class TableNotLoaded(SnapshotError, KeyError):
+    """A table of the snapshot that was not loaded (load_snapshot(tables=...) left it out):
+    not the same as a table the server had no rows for, which loads empty."""
+
+    def __init__(self, table: str, loaded=()):
+        self.table = table
+        self.loaded = tuple(loaded)
+        super().__init__(f"the snapshot's {table!r} table was not loaded (loaded: "
+                         f"{', '.join(self.loaded) or 'none'}); load it with load_snapshot(tables=[...])")
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
 
 
 class AnalysisError(ConnectAnalysisError):

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 import threading
 import time
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
@@ -30,7 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import __version__, schema
-from ._process import Held
+from ._process import fetch_tuning
 from .api import content as content_api
 from .api import packages as packages_api
 from .api import runtimes as runtimes_api
@@ -38,7 +37,7 @@ from .api import storage as storage_api
 from .api import usage as usage_api
 from .api import users as users_api
 from .api._rows import frame
-from .client import Client, Version, gc_paused
+from .client import Client, Version
 from .errors import (
     ConfigError,
     ConnectError,
@@ -57,7 +56,6 @@ from .snapshot import (
     file_metadata,
     has_schema,
     load_snapshot,
-    plain_allocator,
     read_encoded,
     same_table,
 )
@@ -82,7 +80,8 @@ def fetch_snapshot(server: str | None = None, out: str | Path = "snap", days: in
     earlier, or at `since` (a date or timestamp; UTC when it has no offset).
     bundle_history: read every bundle of every item (bundles.parquet); None reads it
     only on servers without the storage endpoints, which need it for storage figures.
-    While it runs, the process's cycle collector is paused (it collects after).
+    While it runs it holds connect_analysis._process.fetch_tuning() (Arrow allocating with
+    malloc; CONNECT_ANALYSIS_TUNING=0 turns it off), restored when it returns or raises.
     """
     started = time.monotonic()
     if not isinstance(workers, int) or workers < 1:
@@ -91,7 +90,7 @@ def fetch_snapshot(server: str | None = None, out: str | Path = "snap", days: in
     start = _window_start(end, days, since)
     out = Path(out)
     client = Client(server, api_key, max_in_flight=workers)
-    with (client, _quick_thread_switches, gc_paused, plain_allocator,
+    with (client, fetch_tuning(),
           ThreadPoolExecutor(max_workers=4, thread_name_prefix="start") as early):
         seed = _previous_snapshot(out, client.server)
         # read from disk while the network works
@@ -137,18 +136,6 @@ def fetch_snapshot(server: str | None = None, out: str | Path = "snap", days: in
             writer.abort()
             raise
     return json.loads((out / MANIFEST).read_text())
-
-
-def _quick_switches() -> float:
-    """A thread waiting for the GIL gets it after 0.5 ms instead of 5 while a fetch runs: the
-    many threads waiting on the network then answer promptly while others decode and build
-    tables (a large refresh takes ~20% less time)."""
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(min(interval, 0.0005))
-    return interval
-
-
-_quick_thread_switches = Held(_quick_switches, sys.setswitchinterval)
 
 
 def _scope(role: str | None) -> str:

@@ -27,8 +27,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from . import schema
-from ._process import Held
-from .errors import SnapshotError
+from .errors import SnapshotError, TableNotLoaded
 
 log = logging.getLogger(__name__)
 
@@ -37,13 +36,20 @@ SERVER_SETTINGS = "server_settings.json"
 FORMAT = "connect-analysis-snapshot/1"
 
 
+def _empty_tables() -> dict[str, pd.DataFrame]:
+    return {name: schema.empty(name) for name in schema.TABLES}
+
+
 @dataclass
 class Snapshot:
-    """A loaded snapshot: every table as a DataFrame (empty when the server did not give it)."""
+    """A loaded snapshot: each loaded table as a DataFrame (empty when the server had none).
+
+    A table that was not loaded (load_snapshot(tables=...)) raises TableNotLoaded, a
+    SnapshotError and KeyError naming it. Built without tables, every table is empty."""
 
     manifest: dict
     server_settings: dict
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    tables: dict[str, pd.DataFrame] = field(default_factory=_empty_tables)
     path: Path | None = None
 
     def __getattr__(self, name: str) -> pd.DataFrame:
@@ -51,7 +57,7 @@ class Snapshot:
         if name in tables:
             return tables[name]
         if name in schema.TABLES:
-            return schema.empty(name)
+            raise TableNotLoaded(name, tables)
         raise AttributeError(name)
 
     @property
@@ -294,19 +300,6 @@ def replace_dir(tmp: Path, dest: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _use_malloc() -> pa.MemoryPool:
-    """Arrow allocates with the C library's malloc while a fetch or a load runs. Its default,
-    mimalloc, asks for transparent huge pages: where the kernel has free 2 MB pages to give,
-    each first touch of one clears all of it, in every thread (up to 0.7 s of a 0.6 s
-    refresh; 10 M usage rows load in 0.9 s instead of 1.4 s; fetches peak ~100 MB lower)."""
-    pool = pa.default_memory_pool()
-    pa.set_memory_pool(pa.system_memory_pool())
-    return pool
-
-
-plain_allocator = Held(_use_malloc, pa.set_memory_pool)
-
-
 def load_snapshot(path: str | os.PathLike, columns: dict[str, list[str]] | None = None,
                   tables: list[str] | None = None, threads: bool = True) -> Snapshot:
     """Load a snapshot directory into DataFrames. Raises SnapshotError when it is not one.
@@ -331,8 +324,7 @@ def load_snapshot(path: str | os.PathLike, columns: dict[str, list[str]] | None 
     try:
         settings_file = src / SERVER_SETTINGS
         settings = json.loads(settings_file.read_text()) if settings_file.exists() else {}
-        with plain_allocator:
-            loaded = _load_tables(src, columns, tables, threads)
+        loaded = _load_tables(src, columns, tables, threads)
     except Exception as e:  # pyarrow raises several types for a corrupt file
         raise SnapshotError(f"{src} is corrupt: {type(e).__name__}: {e}") from None
     return Snapshot(manifest=manifest, server_settings=settings, tables=loaded, path=src)

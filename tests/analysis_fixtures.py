@@ -132,7 +132,8 @@ def tables(**overrides) -> dict[str, pd.DataFrame]:
            "content_storage": CONTENT_STORAGE, "bundles": BUNDLES, "users": USERS,
            "server_runtimes": SERVER_RUNTIMES, "content_tags": TAGS, "vanities": VANITIES}
     raw.update(overrides)
-    return {name: schema.conform(pd.DataFrame(rows), name) for name, rows in raw.items()}
+    given = {name: schema.conform(pd.DataFrame(rows), name) for name, rows in raw.items()}
+    return {name: schema.empty(name) for name in schema.TABLES} | given  # a snapshot loads all
 
 
 def manifest(version="2024.03.0", unavailable=None) -> dict:

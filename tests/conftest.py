@@ -11,6 +11,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from suite import KINDS, SLOW
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        module = Path(str(item.fspath)).stem
+        if not any(item.get_closest_marker(k) for k in ("unit", "integration", "e2e")):
+            item.add_marker(getattr(pytest.mark, KINDS.get(module, "integration")))
+        if module in SLOW:
+            item.add_marker(pytest.mark.slow)
+
 
 # --- a real PostgreSQL server (session scope), for the preflight check and anyone else ------------
 

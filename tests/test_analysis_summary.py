@@ -120,23 +120,27 @@ def _cli(*args):
                           capture_output=True, text=True)
 
 
+NOT_THERE = "00000000-0000-4000-8000-000000000000"
+
+
 def test_cli_analyze(tmp_path):
     write_snapshot(tmp_path / "snap", tables(), manifest(), {"version": "2024.03.0"})
     (tmp_path / "images.yaml").write_text(IMAGES_YAML)
     p = _cli("analyze", str(tmp_path / "snap"), "--out", str(tmp_path / "out"), "--images",
-             str(tmp_path / "images.yaml"), "--must-keep", "d4", "--must-keep", "nope",
+             str(tmp_path / "images.yaml"), "--must-keep", NOT_THERE,
              "--must-keep-tag", "marketing", "--top", "1", "--current-use-bytes", str(60 * 10**9))
     assert p.returncode == 0, p.stderr
-    assert "must-keep GUID nope is not on the server" in p.stderr
+    assert f"must-keep GUID {NOT_THERE} is not on the server" in p.stderr
     s = json.loads((tmp_path / "out" / "summary.json").read_text())
-    assert [i["guid"] for i in s["important_content"]] == ["a1", "c3", "d4"]  # c3 rank 4 by tag
+    assert [i["guid"] for i in s["important_content"]] == ["a1", "c3"]  # c3 rank 4 by tag
     assert s["storage"]["recommended_bytes"] == 120 * 10**9
     assert s["images"]["minimal_set"] == ["img-a", "img-c"]
 
 
 @pytest.mark.parametrize("args, message", [
     (["analyze", "NOSNAP", "--out", "OUT"], "is not a snapshot directory"),
-    (["analyze", "SNAP", "--out", "OUT", "--images", "NOFILE"], "cannot read the images file"),
+    (["analyze", "SNAP", "--out", "OUT", "--images", "NOFILE"], "images: no such file"),
+    (["analyze", "SNAP", "--out", "OUT", "--must-keep", "d4"], "must_keep: not a content GUID: 'd4'"),
 ])
 def test_cli_analyze_bad_input_is_one_line(tmp_path, args, message):
     write_snapshot(tmp_path / "snap", tables(), manifest(), {})
@@ -152,10 +156,9 @@ def _readme_section():
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[1]
-    text = (root / "README.md").read_text()
-    start = text.index("## Analysis: summary.json and CSVs")
-    # readiness.csv and its summary keys are documented on their generated page
-    return text[start:text.index("\n## ", start + 1)] + (root / "docs/reference/readiness-codes.qmd").read_text()
+    # readiness.csv and its summary keys are documented on their own page
+    return ((root / "docs" / "reference" / "analysis-files.qmd").read_text()
+            + (root / "docs" / "reference" / "readiness-codes.qmd").read_text())
 
 
 def test_readme_documents_every_summary_key_and_csv_column(tmp_path):

@@ -11,13 +11,13 @@ import importlib.util
 import json
 from pathlib import Path
 
-import pytest
+from suite import SHARED, need_shared
 
 from connect_analysis.analysis.catalogue import load_catalogue, normalize_python_name, version_key
 
 U22, U24 = "ubuntu-22.04", "ubuntu-24.04"
 ROOT = Path(__file__).resolve().parents[1]
-REFERENCE = ROOT.parent / "shared" / "reference" / "r-system-requirements"
+REFERENCE = SHARED / "r-system-requirements"
 
 
 def _resolve(language, name, version=None, os_id=U22):
@@ -177,8 +177,8 @@ def test_target_os_names():
     assert c.target("debian-12").distribution == "debian"
 
 
-@pytest.mark.skipif(not REFERENCE.is_dir(), reason="the shared reference catalogue is not beside the repo")
 def test_bundled_catalogue_is_what_the_tool_builds_from_the_reference(tmp_path):
+    need_shared("r-system-requirements")
     spec = importlib.util.spec_from_file_location("build_sysreqs_data", ROOT / "tools" / "build_sysreqs_data.py")
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)

@@ -1,4 +1,4 @@
-"""The CLI's surface: every command has help text and is documented in the README."""
+"""The CLI's surface: every command has help text and is in the README's command table."""
 
 import re
 import subprocess

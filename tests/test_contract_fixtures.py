@@ -1,5 +1,5 @@
 """Contract tests: the simulator's responses have the keys and JSON types of responses
-recorded from real servers (and the official clients' fixtures) in ../shared/reference."""
+recorded from real servers by the official clients (vendored in tests/fixtures/posit-dev)."""
 
 from __future__ import annotations
 
@@ -12,14 +12,13 @@ import requests
 
 from connect_analysis.simulator import generate_dataset, start_simulator
 
-FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "fixtures" / "posit-dev"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "posit-dev"
 SDK = "posit-sdk-py/tests/posit/connect/__api__"
 CAPI = "connectapi/tests/testthat"
 RSC = "rsconnect-python/tests/testdata/connect-responses"
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 ADMIN = "admin-key"
 
-pytestmark = pytest.mark.skipif(not FIXTURES.is_dir(), reason="reference fixtures not present")
 
 # Keys the simulator may add beyond an older recording: fields of newer versions or of
 # an `include=` the recording did not ask for.

@@ -1,4 +1,4 @@
-"""The notebooks: papermill's parameters contract, thin cells, the README's table, defaults."""
+"""The notebooks: papermill's parameters contract, thin cells, the parameters reference page, defaults."""
 
 from __future__ import annotations
 
@@ -61,8 +61,7 @@ def test_cells_are_thin_and_committed_clean(path):
 
 
 def _readme_parameters() -> set[tuple]:
-    text = (REPO / "README.md").read_text()
-    section = text.split("## Notebooks and the report", 1)[1].split("\n## ", 1)[0]
+    section = (REPO / "docs" / "reference" / "notebook-parameters.qmd").read_text()
     rows = set()
     for line in section.splitlines():
         # cells split on unescaped pipes; `\|` is a pipe inside a cell (GitHub Markdown)
@@ -85,14 +84,14 @@ def test_readme_documents_every_parameter_exactly():
 
 def test_check_parameters_names_the_bad_one(tmp_path):
     ok = check_parameters(snapshot="snap", top_n=5, must_keep=["0" * 8 + "-aaaa-bbbb-cccc-" + "1" * 12])
-    assert ok["top_n"] == 5 and ok["images"] is None
-    for bad, word in (({"top_n": 0}, "top_n"), ({"days": True}, "days"),
+    assert ok["options"].top_n == 5 and ok["options"].images == "posit"
+    for bad, word in (({"top_n": -1}, "top_n"), ({"days": True}, "days"), ({"top": 3}, "'top'"),
                       ({"must_keep": ["x"]}, "must_keep"), ({"must_keep": "abc"}, "must_keep"),
                       ({"images": str(tmp_path / "none.yaml")}, "images"),
                       ({"preflight": str(tmp_path / "none.json")}, "preflight")):
         with pytest.raises(ConfigError, match=word):
             check_parameters(snapshot="snap", **bad)
-    assert check_parameters(snapshot="snap", images="server")["images"] == "server"
+    assert check_parameters(snapshot="snap", images="server")["options"].images == "server"
 
 
 def test_missing_snapshot_elsewhere_is_an_error(tmp_path, monkeypatch):
@@ -103,16 +102,47 @@ def test_missing_snapshot_elsewhere_is_an_error(tmp_path, monkeypatch):
     assert not (tmp_path / "not-here").exists()
 
 
-def test_default_snapshot_is_made_from_the_demo(tmp_path, monkeypatch):
-    monkeypatch.delenv("CONNECT_SERVER", raising=False)
+@pytest.fixture()
+def watched_server(monkeypatch):
+    """A simulator named by CONNECT_SERVER, to show that the notebooks never ask it anything."""
+    from connect_analysis.simulator import start_simulator
+
+    with start_simulator(scenario="demo", api_key="nb-test-key", seed=3, port=0) as sim:
+        monkeypatch.setenv("CONNECT_SERVER", sim.url)
+        monkeypatch.setenv("CONNECT_API_KEY", "nb-test-key")
+        yield sim
+
+
+def test_missing_default_snapshot_is_a_clear_error_never_a_fetch(tmp_path, monkeypatch, watched_server):
     (tmp_path / "notebooks").mkdir()
     (tmp_path / "elsewhere").mkdir()
     monkeypatch.chdir(tmp_path / "elsewhere")  # the working directory does not matter
     monkeypatch.setenv("JPY_SESSION_NAME", str(tmp_path / "notebooks" / "01-overview.ipynb"))
-    snap = open_snapshot(DEMO_SNAPSHOT)
-    assert (tmp_path / "demo-output" / "snapshot" / "manifest.json").exists()
-    assert not (tmp_path / "demo-output" / "elsewhere").exists() and len(list(tmp_path.iterdir())) == 3
-    assert len(snap.content) > 50 and snap.manifest["sources"]["content_storage"] == "storage endpoints"
+    with pytest.raises(SnapshotError, match=r"no snapshot at \.\./demo-output/snapshot: make the demo"):
+        open_snapshot(DEMO_SNAPSHOT)
+    assert not (tmp_path / "demo-output").exists()
+    assert watched_server.request_log == []  # neither fetched nor simulated
+
+
+def test_missing_snapshot_elsewhere_names_the_fetch_command(tmp_path, watched_server):
+    with pytest.raises(SnapshotError, match="connect-analysis fetch --server URL --out DIR"):
+        open_snapshot(tmp_path / "fetched", days=30)
+    assert watched_server.request_log == [] and not (tmp_path / "fetched").exists()
+
+
+def test_notebook_runs_with_no_arguments_against_the_demo_snapshot(demo_report, tmp_path, monkeypatch):
+    # demo_report.out is ROOT/demo-output, so for a notebook in ROOT/notebooks-copy (as Jupyter
+    # names it in JPY_SESSION_NAME) the default path finds it, from any working directory
+    nb_dir = demo_report.out.parent / "notebooks-copy"
+    nb_dir.mkdir(exist_ok=True)
+    shutil.copy(notebooks_dir() / "01-overview.ipynb", nb_dir)
+    monkeypatch.setenv("JPY_SESSION_NAME", str(nb_dir / "01-overview.ipynb"))
+    out = tmp_path / "01-overview.ipynb"
+    papermill.execute_notebook(str(nb_dir / "01-overview.ipynb"), str(out), kernel_name="python3",
+                               progress_bar=False, cwd=str(tmp_path),
+                               kernel_manager_class=ThisPythonKernelManager)
+    answers = _answers_html(nbformat.read(out, as_version=4))
+    assert "http://127.0.0.1:" in answers and "Content items" in answers
 
 
 def test_default_snapshot_resolves_against_the_notebooks_folder_not_the_cwd(tmp_path, monkeypatch):
@@ -121,10 +151,10 @@ def test_default_snapshot_resolves_against_the_notebooks_folder_not_the_cwd(tmp_
     monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
     monkeypatch.chdir(tmp_path)  # e.g. `papermill notebooks/01-overview.ipynb` from anywhere
     assert notebook_folder() == notebooks_dir()
-    assert Path(_resolve_default(DEMO_SNAPSHOT)).resolve() == REPO / "demo-output" / "snapshot"
+    assert Path(_resolve_default(DEMO_SNAPSHOT)).resolve() == (notebooks_dir() / DEMO_SNAPSHOT).resolve()
     assert _resolve_default("snap") == "snap"  # a path the user gave stays theirs
-    monkeypatch.setenv("JPY_SESSION_NAME", str(tmp_path / "nb" / "x.ipynb"))  # Jupyter's
     (tmp_path / "nb").mkdir()
+    monkeypatch.setenv("JPY_SESSION_NAME", str(tmp_path / "nb" / "x.ipynb"))  # Jupyter's
     assert Path(_resolve_default(DEMO_SNAPSHOT)).resolve() == tmp_path / "demo-output" / "snapshot"
 
 
@@ -143,42 +173,6 @@ def test_prepare_reads_the_reports_analysis_when_its_options_match(demo_report, 
     assert not ca.prepare(snapshot=snapshot).reused
 
 
-def test_a_bad_connect_server_is_named_not_hidden_behind_a_missing_snapshot(tmp_path, monkeypatch):
-    (tmp_path / "notebooks").mkdir()
-    monkeypatch.chdir(tmp_path / "notebooks")
-    monkeypatch.setenv("CONNECT_SERVER", "ftp://connect.example.com")
-    monkeypatch.setenv("CONNECT_API_KEY", "nb-test-key")
-    monkeypatch.setenv("JPY_SESSION_NAME", str(tmp_path / "notebooks" / "01-overview.ipynb"))
-    with pytest.raises(ConfigError, match="ftp"):
-        open_snapshot(DEMO_SNAPSHOT)
-
-
-def test_missing_snapshot_is_fetched_from_connect_server(tmp_path, monkeypatch):
-    from connect_analysis.simulator import start_simulator
-
-    with start_simulator(scenario="demo", api_key="nb-test-key", seed=3, port=0) as sim:
-        monkeypatch.setenv("CONNECT_SERVER", sim.url)
-        monkeypatch.setenv("CONNECT_API_KEY", "nb-test-key")
-        snap = open_snapshot(tmp_path / "fetched", days=30)
-    assert snap.manifest["server"] == sim.url or sim.url in json.dumps(snap.manifest)
-    assert len(snap.content) > 50
-
-
-def test_notebook_runs_with_no_arguments_against_the_demo_snapshot(demo_report, tmp_path, monkeypatch):
-    # demo_report.out is ROOT/demo-output, so for a notebook in ROOT/notebooks-copy (as Jupyter
-    # names it in JPY_SESSION_NAME) the default path finds it, from any working directory
-    nb_dir = demo_report.out.parent / "notebooks-copy"
-    nb_dir.mkdir(exist_ok=True)
-    shutil.copy(notebooks_dir() / "01-overview.ipynb", nb_dir)
-    monkeypatch.setenv("JPY_SESSION_NAME", str(nb_dir / "01-overview.ipynb"))
-    out = tmp_path / "01-overview.ipynb"
-    papermill.execute_notebook(str(nb_dir / "01-overview.ipynb"), str(out), kernel_name="python3",
-                               progress_bar=False, cwd=str(tmp_path),
-                               kernel_manager_class=ThisPythonKernelManager)
-    answers = _answers_html(nbformat.read(out, as_version=4))
-    assert "http://127.0.0.1:" in answers and "Content items" in answers
-
-
 def test_one_markdown_cell_says_which_dataframes_are_at_hand():
     from connect_analysis.report.render import NOTEBOOK_ONLY
 
@@ -192,9 +186,10 @@ def test_one_markdown_cell_says_which_dataframes_are_at_hand():
 
 def test_check_parameters_tags_and_measured_bytes():
     ok = check_parameters(snapshot="snap", must_keep_tags=["finance", "7"], current_use_bytes=60 * 10**9)
-    assert ok["must_keep_tags"] == ("finance", "7") and ok["current_use_bytes"] == 60 * 10**9
-    assert check_parameters(snapshot="snap")["current_use_bytes"] is None
-    assert check_parameters(snapshot="snap", current_use_bytes=0)["current_use_bytes"] is None  # not measured
+    assert ok["options"].must_keep_tags == ("finance", "7") and ok["options"].current_use_bytes == 60 * 10**9
+    assert check_parameters(snapshot="snap")["options"].current_use_bytes is None
+    # 0, the notebooks' default, is "not measured"
+    assert check_parameters(snapshot="snap", current_use_bytes=0)["options"].current_use_bytes is None
     for bad, word in (({"must_keep_tags": "finance"}, "must_keep_tags"),
                       ({"must_keep_tags": [""]}, "must_keep_tags"),
                       ({"current_use_bytes": -1}, "current_use_bytes"),
@@ -206,7 +201,7 @@ def test_check_parameters_tags_and_measured_bytes():
 
 @pytest.mark.parametrize("parameters, ename, words", [
     ({"snapshot": "/nonexistent/snapshot"}, "SnapshotError", "/nonexistent/snapshot"),
-    ({"top_n": 0}, "ConfigError", "top_n must be a whole number >= 1"),
+    ({"top_n": -1}, "ConfigError", "top_n must be a whole number >= 0"),
     ({"must_keep": ["not-a-guid"]}, "ConfigError", "not a content GUID: 'not-a-guid'"),
 ], ids=["missing-snapshot", "bad-top-n", "bad-guid"])
 def test_direct_papermill_run_fails_with_one_clear_line(tmp_path, monkeypatch, parameters, ename, words):
@@ -249,37 +244,40 @@ def _answers_html(nb) -> str:
                 if "The answers" in o.get("data", {}).get("text/html", ""))
 
 
-def test_notebook_with_no_arguments_fetches_connect_server_when_set(demo_report, monkeypatch):
-    from connect_analysis.simulator import start_simulator
-
-    # the demo snapshot exists at the default path; with CONNECT_SERVER set, the server is
-    # fetched (into ../connect-output/snapshot) and shown, never the demo's data
+def test_notebook_with_no_arguments_shows_the_default_snapshot_and_asks_no_server(demo_report,
+                                                                                  watched_server):
+    # a Jupyter user with CONNECT_SERVER set opens a notebook: it reads the snapshot at the
+    # default path as it is; the report layer never fetches (that is `connect-analysis fetch`)
     root = demo_report.out.parent
     nb_dir = root / "notebooks-server"
     nb_dir.mkdir(exist_ok=True)
     shutil.copy(notebooks_dir() / "01-overview.ipynb", nb_dir)
     demo_url = json.loads((demo_report.out / "summary.json").read_text())["server"]["url"]
-    key = "nb-server-key-7c41d2"
     out = nb_dir / "executed.ipynb"
-    with start_simulator(scenario="demo", api_key=key, seed=5, port=0) as sim:
-        monkeypatch.setenv("CONNECT_SERVER", sim.url + "/")  # normalised like the client does
-        monkeypatch.setenv("CONNECT_API_KEY", key)
-        monkeypatch.setenv("JPY_SESSION_NAME", str(nb_dir / "01-overview.ipynb"))  # as Jupyter does
+    import os
+
+    os.environ["JPY_SESSION_NAME"] = str(nb_dir / "01-overview.ipynb")  # as Jupyter sets it
+    try:
         papermill.execute_notebook(str(nb_dir / "01-overview.ipynb"), str(out), kernel_name="python3",
                                    progress_bar=False, cwd=str(nb_dir),
                                    kernel_manager_class=JupyterLikeKernelManager)
-        fetched = json.loads((root / "connect-output" / "snapshot" / "manifest.json").read_text())
-        assert fetched["server"] == sim.url and sim.url != demo_url
-        answers = _answers_html(nbformat.read(out, as_version=4))
-        assert sim.url in answers and demo_url not in answers
-        assert key not in out.read_text()
-        # run again: the server's snapshot is there, so it is used as is (no second fetch)
-        stamp = (root / "connect-output" / "snapshot" / "manifest.json").stat().st_mtime_ns
-        papermill.execute_notebook(str(nb_dir / "01-overview.ipynb"), str(out), kernel_name="python3",
-                                   progress_bar=False, cwd=str(nb_dir),
-                                   kernel_manager_class=JupyterLikeKernelManager)
-        assert (root / "connect-output" / "snapshot" / "manifest.json").stat().st_mtime_ns == stamp
-    assert json.loads((demo_report.out / "snapshot" / "manifest.json").read_text())["server"] == demo_url
+    finally:
+        del os.environ["JPY_SESSION_NAME"]
+    answers = _answers_html(nbformat.read(out, as_version=4))
+    assert demo_url in answers and watched_server.url not in answers
+    assert watched_server.request_log == []
+    assert "nb-test-key" not in out.read_text()
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_the_analysis_parameters_are_the_analysis_options(path):
+    # every notebook declares each AnalysisOptions field with its type and default
+    from connect_analysis.options import notebook_defaults
+
+    declared = {p.name: (p.type, p.default) for p in notebook_parameters(path)}
+    expected = notebook_defaults()
+    assert {name: declared.get(name) for name in expected} == expected
+    assert expected["images"] == ("str", "posit") and expected["top_n"] == ("int", 20)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -252,10 +252,26 @@ def test_storage_not_writable_fails(read_only_dir):
     assert "writable" in result.fix
 
 
-def test_storage_from_a_snapshot_uses_its_recommended_capacity(tmp_path):
-    analysis = pytest.importorskip("connect_analysis.analysis")
-    if not hasattr(analysis, "analyze"):
-        pytest.skip("connect_analysis.analysis.analyze is not there yet")
+def test_storage_from_a_snapshot_equals_the_analysis_without_running_it(tmp_path, monkeypatch):
+    import pandas as pd
+
+    from connect_analysis import analysis
+    from connect_analysis.snapshot import load_snapshot, write_snapshot
+
+    bundles = pd.DataFrame({"content_guid": ["a", "a", "b"], "id": ["1", "2", "3"],
+                            "size": [40 * 10**9, 5 * 10**9, 30 * 10**9], "active": [True, False, True]})
+    snap = write_snapshot(tmp_path / "snap", {"bundles": bundles}, {"server_url": "http://127.0.0.1:1"})
+    expected = int(analysis.analyze(load_snapshot(snap)).summary["storage"]["recommended_bytes"])
+    assert expected == 2 * 75 * 10**9
+    monkeypatch.setattr(analysis.core, "analyze", None)  # the check must not run it
+    monkeypatch.setattr(analysis, "analyze", None)
+    (tmp_path / "mnt").mkdir()
+    result = check_storage(tmp_path / "mnt", snapshot=snap)
+    assert f"({expected} bytes; recommended capacity from snapshot {snap})" in result.detail
+
+
+def test_storage_from_an_empty_snapshot_uses_the_minimum(tmp_path):
+    from connect_analysis import analysis
     from connect_analysis.snapshot import load_snapshot, write_snapshot
 
     snap = write_snapshot(tmp_path / "snap", {}, {"server_url": "http://127.0.0.1:1"})
@@ -382,6 +398,18 @@ def test_connect_redirect_is_reported_not_followed():
     assert not result.ok
     assert result.detail == "/__ping__ redirects to http://localhost:9/elsewhere"
     assert "redirects to" in result.fix
+
+
+def test_connect_reads_tls_settings_as_the_client_does(simulator, monkeypatch):
+    from connect_analysis.client import Client
+
+    monkeypatch.setenv("CONNECT_INSECURE", "sometimes")
+    with pytest.raises(ConfigError) as err:
+        Client(simulator.url, "k")
+    result = check_connect(simulator.url, api_key="k")
+    assert not result.ok and result.detail == str(err.value) and "CONNECT_INSECURE" in result.detail
+    monkeypatch.setenv("CONNECT_INSECURE", "on")  # a value the client accepts is accepted here too
+    assert check_connect(simulator.url, api_key="k").ok
 
 
 @pytest.mark.parametrize("url", ["ftp://connect.example", "http://user:pw@127.0.0.1:1"])

@@ -11,12 +11,18 @@ import shutil
 import subprocess
 import sys
 import tomllib
+import zipfile
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
+from suite import uv_binary
 
+from connect_analysis.assets import assets_root, entry_notebook, notebooks_dir
 from connect_analysis.errors import ConfigError
-from connect_analysis.publish import ENTRY_POINT, build_bundle, render_on_connect, source_root
+from connect_analysis.publish import ENTRY_POINT, build_bundle, render_on_connect
+
+REPO = Path(__file__).resolve().parents[1]
 
 KEY = "publish-test-key"
 SECRET_AT_BUILD = "key-that-must-not-reach-the-bundle"
@@ -49,22 +55,36 @@ def test_manifest_is_valid(bundle):
     assert listed == on_disk  # every file listed, nothing listed that is not there
     for name, entry in manifest["files"].items():
         assert entry["checksum"] == hashlib.md5((bundle / name).read_bytes()).hexdigest(), name
-    assert {ENTRY_POINT, "requirements.txt", "connect_analysis/__init__.py",
-            "connect_analysis/publish.py", "connect_analysis/report/__init__.py"} <= listed
-    repo = source_root()
-    notebooks = {f"notebooks/{p.name}" for p in (repo / "notebooks").glob("*.ipynb")}
-    assert notebooks and notebooks <= listed
-    assert not any("__pycache__" in name or name.endswith(".pyc") for name in listed)
-    assert (bundle / ENTRY_POINT).read_bytes() == (repo / "deploy" / ENTRY_POINT).read_bytes()
+    wheel = next(bundle.glob("connect_analysis-*-py3-none-any.whl"))
+    assert listed == {ENTRY_POINT, "requirements.txt", ".python-version", wheel.name}
+    assert (bundle / ENTRY_POINT).read_bytes() == entry_notebook().read_bytes()
+
+
+def test_the_wheel_holds_the_kit_and_its_assets(bundle):
+    wheel = next(bundle.glob("connect_analysis-*-py3-none-any.whl"))
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        info = next(n.split("/")[0] for n in names if n.endswith(".dist-info/METADATA"))
+        entry_points = archive.read(f"{info}/entry_points.txt").decode()
+    assert {"connect_analysis/__init__.py", "connect_analysis/publish.py",
+            "connect_analysis/report/__init__.py", "connect_analysis/_assets/_quarto.yml",
+            "connect_analysis/_assets/templates/report.html.j2",
+            f"connect_analysis/_assets/deploy/{ENTRY_POINT}"} <= names
+    notebooks = {f"connect_analysis/_assets/notebooks/{p.name}" for p in notebooks_dir().glob("*.ipynb")}
+    assert len(notebooks) >= 6 and notebooks <= names
+    assert not any("__pycache__" in name or name.endswith(".pyc") for name in names)
+    assert "connect-analysis = connect_analysis.cli:main" in entry_points
 
 
 def test_requirements_pin_every_dependency_of_the_kit(bundle):
-    lines = (bundle / "requirements.txt").read_text().splitlines()
-    declared = tomllib.loads((source_root() / "pyproject.toml").read_text())["project"]["dependencies"]
-    names = [re.match(r"[A-Za-z0-9_.-]+", d).group(0).lower() for d in declared]
-    assert [re.match(r"[A-Za-z0-9_.-]+", ln).group(0).lower() for ln in lines] == names
+    *lines, kit = (bundle / "requirements.txt").read_text().splitlines()
+    declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    names = {re.match(r"[A-Za-z0-9_.-]+", d).group(0).lower() for d in declared}
+    assert "rsconnect-python" in names and not any("typst" in d for d in declared)
+    pinned = {re.match(r"[A-Za-z0-9_.-]+", ln).group(0).lower() for ln in lines}
+    assert pinned == names - {"rsconnect-python"}  # rsconnect drops itself from bundles
     assert all(re.search(r"==\d", ln) for ln in lines), lines
-    assert "connect-analysis" not in names  # the kit travels as source in the bundle
+    assert kit == f"./{next(bundle.glob('connect_analysis-*.whl')).name}"  # the kit, from the bundle
 
 
 def test_no_secret_in_the_bundle(bundle):
@@ -73,9 +93,9 @@ def test_no_secret_in_the_bundle(bundle):
             assert SECRET_AT_BUILD.encode() not in path.read_bytes(), path
 
 
-def test_bundle_refuses_to_overwrite_the_source():
+def test_bundle_refuses_to_overwrite_the_kit():
     with pytest.raises(ConfigError, match="would overwrite"):
-        build_bundle(source_root() / "notebooks")
+        build_bundle(assets_root() / "notebooks")
 
 
 def test_render_on_connect_needs_the_injected_variables(monkeypatch):
@@ -115,13 +135,14 @@ def simulator():
 @pytest.fixture(scope="module")
 def clean_venv(bundle, tmp_path_factory):
     """A virtual environment with only the manifest's requirements (uv, from its cache)."""
-    uv = shutil.which("uv")
+    uv = uv_binary()
     if uv is None:
         pytest.skip("uv is not installed (make test installs it)")
     venv = tmp_path_factory.mktemp("venv") / "env"
     subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(venv)], check=True, timeout=120)
+    # Connect installs the requirements in the bundle's directory (the wheel's path is relative)
     done = subprocess.run([uv, "pip", "install", "-q", "--offline", "--python", str(venv / "bin" / "python"),
-                           "-r", str(bundle / "requirements.txt")],
+                           "-r", "requirements.txt"], cwd=bundle,
                           capture_output=True, text=True, timeout=600)
     if done.returncode != 0 and "cache" in done.stderr.lower():
         pytest.skip(f"the pinned packages are not in uv's cache (tests stay offline): {done.stderr[-300:]}")
@@ -130,13 +151,13 @@ def clean_venv(bundle, tmp_path_factory):
 
 
 def test_entry_point_renders_in_a_clean_environment(bundle, clean_venv, simulator, tmp_path):
-    # Connect renders a copy of the bundle; the kit is importable only from there
+    # Connect renders a copy of the bundle with the kit installed from the bundle's wheel
     work = tmp_path / "content"
     shutil.copytree(bundle, work)
     python = clean_venv / "bin" / "python"
-    outside = subprocess.run([str(python), "-c", "import connect_analysis"], cwd=tmp_path,
-                             capture_output=True, text=True)
-    assert outside.returncode != 0  # not installed in the venv: the bundle's copy is used
+    where = subprocess.run([str(python), "-c", "import connect_analysis; print(connect_analysis.__file__)"],
+                           cwd=tmp_path, capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})
+    assert where.stdout.startswith(str(clean_venv)), where  # installed, not the checkout
 
     home = tmp_path / "home"
     home.mkdir()
@@ -166,7 +187,7 @@ def test_the_readme_deploy_command_gets_as_far_as_a_read_only_server_allows(bund
     """The exact `rsconnect deploy` command of the README, pointed at the simulator: rsconnect
     accepts its options, validates the server, the key from CONNECT_API_KEY and the app mode,
     makes the bundle, and tries to create the content (which the read-only simulator refuses)."""
-    readme = (source_root() / "README.md").read_text()
+    readme = (REPO / "docs" / "guides" / "publish-and-schedule.qmd").read_text()
     block = re.search(r"```sh\nconnect-analysis bundle --out (\S+)\n.*?\n(rsconnect deploy .*?)\n```",
                       readme, re.S)
     assert block, "the README's publishing block is missing"

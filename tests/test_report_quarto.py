@@ -284,3 +284,10 @@ def test_cli_report_with_quarto_path_renders_through_it_and_prints_its_warnings(
     page = (tmp_path / "out" / "report.html").read_text()
     assert f"Rendered by Quarto 1.10.18 ({quarto})." in page and "cdn.jsdelivr" not in page
     assert json.loads((tmp_path / "log.json").read_text())["argv"] == ["render", "--no-execute"]
+
+
+def test_the_documented_command_is_the_one_run():
+    command = " ".join(quarto_command("quarto"))
+    assert command == "quarto render --no-execute"
+    assert f"`{command}`" in (REPO / "docs" / "guides" / "report.qmd").read_text()
+    assert f"#     {command}\n" in (REPO / "_quarto.yml").read_text()

@@ -10,7 +10,6 @@ from connect_analysis.schema import conform
 from connect_analysis.snapshot import (
     SnapshotWriter,
     load_snapshot,
-    plain_allocator,
     read_encoded,
     write_snapshot,
 )
@@ -103,22 +102,6 @@ def test_encoded_parts_read_back_as_a_plain_write_with_only_used_values(tmp_path
         read_encoded(tmp_path / "old" / "content.parquet", "visits")
 
 
-def test_arrow_allocates_with_malloc_inside_the_block_and_as_before_after():
-    before = pa.default_memory_pool()
-    pa.set_memory_pool(pa.mimalloc_memory_pool())
-    try:
-        with plain_allocator:
-            with plain_allocator:  # nested (two loads at once): the outer block still holds
-                pass
-            assert pa.default_memory_pool().backend_name == "system"
-        assert pa.default_memory_pool().backend_name == "mimalloc"
-        with pytest.raises(ValueError), plain_allocator:
-            raise ValueError("a load that fails")
-        assert pa.default_memory_pool().backend_name == "mimalloc"
-    finally:
-        pa.set_memory_pool(before)
-
-
 def test_a_part_that_fails_leaves_the_previous_snapshot(tmp_path):
     write_snapshot(tmp_path / "s", {}, {"n": 1})
     before = {p.name: p.read_bytes() for p in (tmp_path / "s").iterdir()}
@@ -132,3 +115,24 @@ def test_a_part_that_fails_leaves_the_previous_snapshot(tmp_path):
         w.commit({"n": 2})
     assert {p.name: p.read_bytes() for p in (tmp_path / "s").iterdir()} == before
     assert [p.name for p in tmp_path.iterdir()] == ["s"]
+
+
+def test_a_table_not_loaded_raises_naming_it_not_an_empty_table(tmp_path):
+    import pandas as pd
+
+    from connect_analysis.errors import SnapshotError, TableNotLoaded
+    from connect_analysis.snapshot import load_snapshot, write_snapshot
+
+    content = pd.DataFrame({"guid": ["g1"], "title": ["one"]})
+    path = write_snapshot(tmp_path / "s", {"content": content}, {"server_url": "http://x"})
+    part = load_snapshot(path, tables=["content"])
+    assert list(part.content["guid"]) == ["g1"]
+    with pytest.raises(TableNotLoaded) as err:
+        part.visits  # noqa: B018
+    assert isinstance(err.value, KeyError) and isinstance(err.value, SnapshotError)
+    assert err.value.table == "visits" and err.value.loaded == ("content",)
+    assert str(err.value).startswith("the snapshot's 'visits' table was not loaded (loaded: content)")
+    whole = load_snapshot(path)
+    assert len(whole.visits) == 0 and "time" in whole.visits.columns  # loaded, and empty
+    with pytest.raises(AttributeError):
+        part.no_such_table  # noqa: B018

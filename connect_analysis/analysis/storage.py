@@ -29,6 +29,16 @@ def recommended_capacity_bytes(current_use_bytes: int) -> int:
     return max(MINIMUM_BYTES, 2 * int(current_use_bytes))
 
 
+STORAGE_TABLES = ["content_storage", "bundles"]  # what storage_in_use_bytes reads
+
+
+def storage_in_use_bytes(snapshot) -> int:
+    """The bundle bytes a snapshot holds: the summary's current use when none is measured.
+    Reads only STORAGE_TABLES of the snapshot."""
+    table = content_storage_table(snapshot.content_storage, snapshot.bundles)
+    return int(table["bytes_total"].fillna(0).astype("int64").sum()) if len(table) else 0
+
+
 def content_storage_table(content_storage: pd.DataFrame, bundles: pd.DataFrame) -> pd.DataFrame:
     """Per content storage; summed from bundles when content_storage is empty but bundles are not."""
     if not content_storage.empty or bundles.empty:

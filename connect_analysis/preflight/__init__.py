@@ -4,7 +4,8 @@ Meant to run from inside the new cluster before the move. Each check returns a
 CheckResult; a failing or unreachable target is a result, never an exception.
 
 The JSON form (`connect-analysis preflight --json`, `results_to_json`) is a stable
-contract that the report reads back with `read_results`:
+contract that the report reads back with `read_results` (both in
+connect_analysis.preflight_results, which the report imports without the checks):
 
     [{"name": "postgres" | "storage" | "nodeport" | "connect",
       "target": str,          # what was checked (a DSN without its password)
@@ -16,33 +17,22 @@ contract that the report reads back with `read_results`:
 
 from __future__ import annotations
 
-import json
 import os
-from dataclasses import asdict, dataclass
-from pathlib import Path
 
 from ..errors import ConfigError
+from ..preflight_results import (
+    CHECK_NAMES,
+    FIELDS,
+    CheckResult,
+    format_results,
+    read_results,
+    results_to_json,
+)
 
-CHECK_NAMES = ("postgres", "storage", "nodeport", "connect")
-FIELDS = ("name", "target", "ok", "detail", "fix")
 DEFAULT_PORT_RANGE = (30000, 32767)
 SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer")
 NODEPORT_SKIPPED = ("not asked for: content Services are ClusterIP by default in the chart, so the NodePort "
                     "range matters only with NodePort Services (--service-type NodePort --nodes HOST,...)")
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """One check of one target. `fix` says what to change; None when the check passed."""
-
-    name: str
-    target: str
-    ok: bool
-    detail: str
-    fix: str | None = None
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def run_preflight(postgres: str | None = None, storage: str | os.PathLike | None = None,
@@ -100,32 +90,6 @@ def parse_port_range(text: str) -> tuple[int, int]:
     return lo, hi
 
 
-def results_to_json(results: list[CheckResult]) -> str:
-    """The documented JSON list: one object per result with exactly the keys in FIELDS."""
-    return json.dumps([r.to_dict() for r in results], indent=2)
-
-
-def read_results(path: str | os.PathLike) -> list[CheckResult]:
-    """Read results written by `preflight --json`. Raises ConfigError when the file is not one."""
-    src = Path(path)
-    try:
-        data = json.loads(src.read_text())
-    except OSError as e:
-        raise ConfigError(f"cannot read preflight results {src}: {e.strerror or e}") from None
-    except ValueError as e:
-        raise ConfigError(f"{src} is not JSON: {e}") from None
-    if not isinstance(data, list):
-        raise ConfigError(f"{src} is not a list of preflight results")
-    results = []
-    for i, item in enumerate(data):
-        if not isinstance(item, dict) or set(item) != set(FIELDS):
-            raise ConfigError(f"{src}: item {i} does not have exactly the keys {', '.join(FIELDS)}")
-        if item["name"] not in CHECK_NAMES or not isinstance(item["ok"], bool):
-            raise ConfigError(f"{src}: item {i} has an unknown check name or a non-boolean ok")
-        results.append(CheckResult(**{k: item[k] for k in FIELDS}))
-    return results
-
-
 def skipped_checks(nodes=(), service_type: str = "ClusterIP") -> list[tuple[str, str]]:
     """[(check name, why it did not run)]: the NodePort check runs only when asked for."""
     if any(n and n.strip() for n in nodes) or service_type == "NodePort":
@@ -133,20 +97,6 @@ def skipped_checks(nodes=(), service_type: str = "ClusterIP") -> list[tuple[str,
     return [("nodeport", NODEPORT_SKIPPED)]
 
 
-def format_results(results: list[CheckResult], skipped=()) -> str:
-    """Plain text for a terminal: one line per check, the fix under each failure, then one
-    SKIP line per (name, why) in skipped."""
-    lines = []
-    for r in results:
-        lines.append(f"{'PASS' if r.ok else 'FAIL'}  {r.name:<8}  {r.target}: {r.detail}")
-        if not r.ok and r.fix:
-            lines.append(f"      fix: {r.fix}")
-    lines += [f"SKIP  {name:<8}  {why}" for name, why in skipped]
-    passed = sum(r.ok for r in results)
-    lines.append(f"{passed} of {len(results)} checks passed")
-    return "\n".join(lines)
-
-
-__all__ = ["CHECK_NAMES", "CheckResult", "DEFAULT_PORT_RANGE", "NODEPORT_SKIPPED", "SERVICE_TYPES",
-           "format_results", "parse_port_range", "read_results", "results_to_json", "run_preflight",
-           "skipped_checks"]
+__all__ = ["CHECK_NAMES", "FIELDS", "CheckResult", "DEFAULT_PORT_RANGE", "NODEPORT_SKIPPED",
+           "SERVICE_TYPES", "format_results", "parse_port_range", "read_results", "results_to_json",
+           "run_preflight", "skipped_checks"]

@@ -2,13 +2,13 @@
 
 `/__api__/server_settings` gives the version; with CONNECT_API_KEY set, `/__api__/v1/user`
 shows whose key it is. Redirects are not followed, so the key never travels elsewhere.
-This check reads raw statuses, one request each, without a key when none is set, so it
-does not use connect_analysis.client (which retries for minutes and requires a key).
+This check reads raw statuses, one request each, without a key when none is set (a Client
+retries for minutes and requires a key), but with the client's TLS settings
+(connect_analysis.client.tls_verify: CONNECT_INSECURE and CONNECT_CA_CERTIFICATE).
 """
 
 from __future__ import annotations
 
-import os
 import re
 
 import requests
@@ -20,7 +20,7 @@ TIMEOUT_S = 10
 
 def check_connect(server: str, api_key: str | None = None) -> CheckResult:
     """Check a Connect server. api_key (from CONNECT_API_KEY) is optional. Never raises."""
-    from ..client import normalize_server
+    from ..client import normalize_server, tls_verify
     from ..errors import ConfigError
 
     try:
@@ -28,8 +28,13 @@ def check_connect(server: str, api_key: str | None = None) -> CheckResult:
     except ConfigError as e:
         return CheckResult("connect", _without_credentials(server), False, f"not a usable server URL: {e}",
                            "give the server's URL, e.g. https://connect.example.com")
+    try:
+        verify = tls_verify()
+    except ConfigError as e:
+        return CheckResult("connect", base, False, str(e),
+                           "fix CONNECT_INSECURE / CONNECT_CA_CERTIFICATE in the environment")
     with requests.Session() as session:
-        session.verify = _tls_verify()
+        session.verify = verify
         session.trust_env = False  # no proxy from the environment may see the key
         steps = [_ping, _server_settings] + ([_current_user] if api_key else [])
         found = []
@@ -46,13 +51,6 @@ def check_connect(server: str, api_key: str | None = None) -> CheckResult:
 def _without_credentials(url: str) -> str:
     """The URL as given, with any user:password@ part masked."""
     return re.sub(r"(//)[^/@]*@", r"\1***@", url)
-
-
-def _tls_verify():
-    """TLS verification as rsconnect-python reads it from the environment."""
-    if os.environ.get("CONNECT_INSECURE", "").lower() in ("1", "true", "yes"):
-        return False
-    return os.environ.get("CONNECT_CA_CERTIFICATE") or True
 
 
 def _get(session: requests.Session, url: str, api_key: str | None = None):

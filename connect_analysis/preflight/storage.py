@@ -15,24 +15,22 @@ PROBE_BYTES = 1024 * 1024
 
 
 def required_bytes_from_snapshot(snapshot: str | os.PathLike) -> tuple[int | None, str]:
-    """(recommended capacity in bytes, where it came from) from a snapshot's analysis.
+    """(recommended capacity in bytes, where it came from) from a snapshot: summary.json's
+    storage.recommended_bytes, computed from the two storage tables only (no full analysis).
 
-    Returns (None, reason) when the snapshot or the analysis cannot give it. Never raises.
+    Returns (None, reason) when the snapshot cannot give it. Never raises.
     """
+    from ..analysis.storage import STORAGE_TABLES, recommended_capacity_bytes, storage_in_use_bytes
     from ..errors import ConnectAnalysisError
+    from ..snapshot import load_snapshot
 
     try:
-        from ..analysis import analyze, load_for_analysis
-    except ImportError:
-        return None, "this kit has no analysis module to size the storage from a snapshot"
-    try:
-        summary = analyze(load_for_analysis(snapshot)).summary
-        value = int(summary["storage"]["recommended_bytes"])
+        in_use = storage_in_use_bytes(load_snapshot(snapshot, tables=STORAGE_TABLES))
     except ConnectAnalysisError as e:
-        return None, f"cannot analyse snapshot {snapshot}: {e}"
+        return None, f"cannot read snapshot {snapshot}: {e}"
     except (KeyError, TypeError, ValueError) as e:
-        return None, f"snapshot {snapshot}'s analysis has no storage.recommended_bytes ({e})"
-    return value, f"recommended capacity from snapshot {snapshot}"
+        return None, f"snapshot {snapshot} has no usable storage figures ({e})"
+    return recommended_capacity_bytes(in_use), f"recommended capacity from snapshot {snapshot}"
 
 
 def check_storage(path: str | os.PathLike, snapshot: str | os.PathLike | None = None,

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import nbformat
 
+from ..assets import quarto_project_file, templates_dir
 from ..errors import ReportError
 from .quarto_check import check_page, strip_widget_cdn
 from .render import (
@@ -31,7 +32,6 @@ from .render import (
     header_html,
     plotly_js,
     report_cells,
-    templates_dir,
     write_atomic,
 )
 from .renderer import Renderer
@@ -44,11 +44,8 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 def project_file() -> Path:
-    """_quarto.yml at the repository root."""
-    path = templates_dir().parent / "_quarto.yml"
-    if not path.exists():
-        raise ReportError(f"{path} not found")
-    return path
+    """The kit's _quarto.yml (connect_analysis.assets)."""
+    return quarto_project_file()
 
 
 def quarto_command(quarto: str) -> list[str]:

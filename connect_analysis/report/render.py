@@ -20,6 +20,7 @@ import jinja2
 import nbformat
 
 from .. import __version__
+from ..assets import templates_dir
 from ..errors import ReportError
 from ..tables import day
 from .verdicts import verdicts_html
@@ -46,14 +47,6 @@ DATA_FILES = {
     "plan/caches.sh": "runtime caches to clear",
     "plan/preflight.sh": "checks to run inside the new cluster",
 }
-
-
-def templates_dir() -> Path:
-    """templates/ at the repository root (next to notebooks/ and _quarto.yml)."""
-    path = Path(__file__).resolve().parents[2] / "templates"
-    if not (path / "report.html.j2").exists():
-        raise ReportError(f"report templates not found in {path}")
-    return path
 
 
 def section_html(notebook: nbformat.NotebookNode) -> str:

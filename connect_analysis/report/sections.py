@@ -205,7 +205,7 @@ def preflight_results(path: str) -> pd.DataFrame:
     """The results of `connect-analysis preflight --json` in path ("" : none), one row each."""
     if not path:
         return pd.DataFrame(columns=["name", "target", "ok", "detail", "fix"])
-    from ..preflight import read_results
+    from ..preflight_results import read_results
 
     return pd.DataFrame([r.to_dict() for r in read_results(path)],
                         columns=["name", "target", "ok", "detail", "fix"])

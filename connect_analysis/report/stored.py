@@ -19,11 +19,13 @@ RESULT_FILE = "analysis.pickle"
 RESULT_ENV = "CONNECT_ANALYSIS_RESULT"
 
 
-def analysis_options(p: dict) -> dict:
-    """The options that decide an analysis, from check_parameters' result, comparable."""
-    return {"snapshot": str(Path(p["snapshot"]).resolve()), "images": p["images"],
-            "must_keep": tuple(p["must_keep"]), "must_keep_tags": tuple(p["must_keep_tags"]),
-            "top_n": p["top_n"], "current_use_bytes": p["current_use_bytes"]}
+def analysis_options(snapshot, options) -> dict:
+    """What decides an analysis, comparable: the snapshot's path and the AnalysisOptions
+    (without target_version, which the notebooks do not take: they show the report's)."""
+    import dataclasses
+
+    return {"snapshot": str(Path(snapshot).resolve()),
+            "options": dataclasses.asdict(dataclasses.replace(options, target_version=None))}
 
 
 def save_analysis(result, out_dir: Path, options: dict) -> Path:

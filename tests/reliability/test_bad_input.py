@@ -370,8 +370,8 @@ def test_foreign_snapshot(kit, snapshot_copy, simulators, demo_dataset):
     (["--bogus", "1"], ["no such option", "--bogus"], 2),
     (["--must-keep", "not-a-guid"], ["must_keep", "not-a-guid"], 1),
     (["--images", "no-such-images.yaml"], ["images", "no-such-images.yaml"], 1),
-    (["--top", "0"], ["--top"], 2),
-], ids=["unknown-option", "bad-must-keep", "missing-images-file", "top-zero"])
+    (["--top", "-1"], ["--top"], 2),
+], ids=["unknown-option", "bad-must-keep", "missing-images-file", "top-negative"])
 def test_notebooks_given_unknown_or_bad_parameters(kit, snapshot_copy, args, words, code):
     """Parameters are checked before any notebook starts: one line, nothing executed."""
     FIGURES.tried(f"report parameters {args[0]}")

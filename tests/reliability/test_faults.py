@@ -15,7 +15,7 @@ import pandas as pd
 from rel_suite import FIGURES, SINCE
 
 from connect_analysis import schema
-from connect_analysis.simulator.compare import FAULT_STATUSES, comparable_tables
+from connect_analysis.reliability import FAULT_STATUSES, comparable_tables
 
 
 def test_twenty_percent_faults_lose_nothing_and_retries_are_reported(kit, simulators, demo_dataset,

@@ -1,12 +1,13 @@
-"""Comparing what clients fetched from two simulators (their URLs differ by port)."""
+"""The reliability suite's comparison: what clients fetched from two simulators (their URLs
+differ by port). Lives in the kit, not in the simulator, which imports nothing from the kit."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from .. import schema
-from ..snapshot import load_snapshot
-from .server import DROPPED
+from . import schema
+from .simulator.server import DROPPED
+from .snapshot import load_snapshot
 
 FAULT_STATUSES = frozenset({503, 429, DROPPED})  # what `fault_rate` injects, as the request log shows it
 
