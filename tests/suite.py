@@ -26,13 +26,14 @@ _INTEGRATION = ["test_analysis_compare", "test_analysis_summary", "test_analysis
                 "test_report", "test_report_quarto", "test_schedule", "test_simulator",
                 "test_simulator_usage", "test_sysreqs", "test_bad_input", "test_faults",
                 "test_secrets", "test_untrusted_text", "test_analysis_readiness", "test_fetch_jobs",
-                "test_plan", "test_plan_quoting"]
-_E2E = ["test_browser", "test_publish", "test_wheel_install"]
+                "test_plan", "test_plan_quoting", "test_report_verdicts"]
+_E2E = ["test_browser", "test_publish", "test_wheel_install", "test_report_pdf"]
 KINDS = {m: "unit" for m in _UNIT} | {m: "integration" for m in _INTEGRATION} | {m: "e2e" for m in _E2E}
 # minutes rather than seconds each (a demo report, a large scenario, the reliability suite)
 SLOW = {"test_fetch", "test_schedule", "test_report", "test_report_quarto", "test_notebooks",
         "test_demo", "test_real_clients", "test_bad_input", "test_faults", "test_secrets",
-        "test_untrusted_text", "test_browser", "test_publish", "test_wheel_install"}
+        "test_untrusted_text", "test_browser", "test_publish", "test_wheel_install",
+        "test_report_verdicts", "test_report_pdf"}
 
 
 # --- ../shared/reference beside the repository: a skip on a laptop, a failure in CI -------------
