@@ -8,15 +8,20 @@ Both tolerate absent or null paging keys and a server that answers with a plain 
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from urllib.parse import parse_qs, urlsplit
 
+import msgspec
+
 from .client import Client
 from .errors import ServerError
 
 MAX_PAGES = 1_000_000  # a guard against a server that never says "last page"
+MAX_RECORDS = 20_000_000  # more than any one listing of a Connect server holds
+BATCH = 32  # offset pages asked for at once
 
 
 def _results(body) -> list:
@@ -31,63 +36,99 @@ def _total(body) -> int | None:
     if isinstance(body, dict):
         try:
             return int(body["total"]) if body.get("total") is not None else None
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # not a number, or 1e400
             return None
     return None
+
+
+def _digest(page: list) -> bytes:
+    return hashlib.blake2b(msgspec.json.encode(page), digest_size=16).digest()
+
+
+class _Guard:
+    """Stops a listing that cannot end: a page seen before, more records than a listing can
+    hold, a total the pages do not bear out."""
+
+    def __init__(self, client: Client, path: str):
+        self.client, self.path, self.seen, self.records = client, path, set(), 0
+
+    def page(self, page: list, where: str) -> None:
+        digest = _digest(page)
+        if digest in self.seen:
+            self.fail(f"sent a page it had sent before ({where}); the listing would never end")
+        self.seen.add(digest)
+        self.records += len(page)
+        if self.records > MAX_RECORDS:
+            self.fail(f"listed more than {MAX_RECORDS:,} records; the listing would never end")
+
+    def fail(self, why: str):
+        raise ServerError(f"{self.client.server} {why}: GET {self.path}; the fetch stopped")
 
 
 def fetch_offset(client: Client, path: str, params: dict | None = None, *, page_size: int = 500,
                  pool: Executor | None = None, key: Callable[[dict], object] | None = None) -> list[dict]:
     """Every record of an offset-paged endpoint.
 
-    Page 1 is read first; when the body says how many records there are, the other
-    pages are read in parallel on pool. Then pages are read on until one comes back
-    empty or the total is reached, so a server that caps page_size still gives
-    everything. key (optional) drops records seen twice when the list shifted between
-    pages.
+    Page 1 is read first; when the body says how many records there are, the next pages
+    are read in parallel on pool (at most BATCH at a time). Pages are read on until one
+    comes back empty, or until a short page completes the total, so a server that caps
+    page_size or gives a low total still gives everything. key (optional) drops records
+    seen twice when the list shifted between pages. ServerError for a listing that
+    cannot end (see _Guard) or whose total is far above what its pages held.
     """
     params = dict(params or {})
+
+    def get(n: int) -> list:
+        return _results(client.get_json(path, {**params, "page_number": n, "page_size": page_size}))
     body = client.get_json(path, {**params, "page_number": 1, "page_size": page_size})
     first = _results(body)
     if isinstance(body, list) or not first:  # not paged, or empty
         return first
-    total = _total(body)
-    pages = [first]
-    per_page = len(first)
-    next_page = 2
-    if total is not None and total > per_page and pool is not None:
-        last = math.ceil(total / per_page)
-        numbers = range(2, last + 1)
-        futures = [pool.submit(client.get_json, path, {**params, "page_number": n, "page_size": page_size})
-                   for n in numbers]
-        for f in futures:
-            pages.append(_results(f.result()))
-        next_page = last + 1
-    seen = sum(len(p) for p in pages)
-    while (total is None or seen < total) and pages[-1] and next_page <= MAX_PAGES:
-        page = _results(client.get_json(path, {**params, "page_number": next_page, "page_size": page_size}))
-        if page == pages[-1]:
-            break  # the server ignores page_number: it would repeat this page forever
-        pages.append(page)
-        seen += len(page)
-        next_page += 1
+    total, per_page, guard = _total(body), len(first), _Guard(client, path)
+    guard.page(first, "page 1")
+    pages, number = [first], 2
+    while not _ended(pages, total, per_page, guard.records):
+        ahead = 1 if pool is None or total is None else min(BATCH, max(1, math.ceil(total / per_page) - number + 1))
+        batch = [get(number)] if ahead == 1 else [f.result() for f in
+                                                  [pool.submit(get, n) for n in range(number, number + ahead)]]
+        for page in batch:
+            if not page:
+                pages.append(page)
+                break
+            if number == 2 and page == first:
+                return _dedupe(first, key) if key else first  # the server ignores page_number
+            guard.page(page, f"page {number}")
+            pages.append(page)
+            number += 1
+    if total is not None and total > guard.records + per_page:
+        guard.fail(f"said it holds {total:,} records, but its pages ended after {guard.records:,}")
     records = [r for page in pages for r in page]
     return _dedupe(records, key) if key else records
 
 
+def _ended(pages: list[list], total: int | None, per_page: int, seen: int) -> bool:
+    """An empty page ends a listing; so does a short page that completes the total."""
+    last = pages[-1]
+    return not last or (len(pages) > 1 and len(last) < per_page and total is not None and seen >= total)
+
+
 def iter_cursor(client: Client, path: str, params: dict | None = None, *, limit: int = 500) -> Iterator[dict]:
-    """Every record of a cursor-paged endpoint, following `next` until the last page."""
+    """Every record of a cursor-paged endpoint, following `next` until the last page.
+    ServerError when a cursor or a page comes again, or the chain is longer than any
+    listing (MAX_RECORDS)."""
     params = {**(params or {}), "limit": limit}
-    seen_cursors = set()
-    for _ in range(MAX_PAGES):
+    seen_cursors, guard = set(), _Guard(client, path)
+    for number in range(1, MAX_PAGES + 1):
         body = client.get_json(path, params)
         records = _results(body)
-        yield from records
         cursor = _next_cursor(body)
+        if records and cursor:
+            if cursor in seen_cursors:
+                raise ServerError(f"{client.server} repeated a paging cursor on {path}; the listing would never end")
+            guard.page(records, f"page {number}")
+        yield from records
         if not cursor or not records:
             return
-        if cursor in seen_cursors:
-            raise ServerError(f"{client.server} repeated a paging cursor on {path}; the listing would never end")
         seen_cursors.add(cursor)
         params = {**params, "next": cursor}
         params.pop("previous", None)

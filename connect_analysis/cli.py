@@ -3,6 +3,9 @@ function and turns the library's errors into one line and a non-zero exit."""
 
 from __future__ import annotations
 
+import logging
+import os
+import signal
 import sys
 
 import click
@@ -11,24 +14,62 @@ from .errors import ConnectAnalysisError
 
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread like Ctrl-C (so the same clean-up runs)."""
+
+
+def _on_signal(signum, frame):
+    for s in (signal.SIGINT, signal.SIGTERM):  # one press suffices: later ones wait for the clean-up
+        signal.signal(s, signal.SIG_IGN)
+    raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+
+def _stop(line: str, code: int):
+    """Print the line and leave at once: threads still blocked are not waited for."""
+    click.echo(line, err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+class _Warnings(logging.Handler):
+    """The library's warnings, one `warning:` line each on stderr (the key never shown)."""
+
+    def emit(self, record):
+        from ._keyguard import redact
+
+        click.echo(f"warning: {redact(record.getMessage())}", err=True)
 
 
 class _Group(click.Group):
     """Catches the library's errors and Ctrl-C: one line on stderr, no traceback."""
 
     def invoke(self, ctx):
+        from ._keyguard import redact
+
+        previous = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+        logger = logging.getLogger("connect_analysis")
+        if not any(isinstance(h, _Warnings) for h in logger.handlers):
+            logger.addHandler(_Warnings(logging.WARNING))
         try:
             return super().invoke(ctx)
         except ConnectAnalysisError as e:
-            click.echo(f"error: {e}", err=True)
+            click.echo(f"error: {redact(str(e))}", err=True)
             sys.exit(EXIT_ERROR)
+        except Terminated:
+            _stop("terminated: nothing was changed", EXIT_TERMINATED)
         except KeyboardInterrupt:
-            click.echo("interrupted: nothing was changed", err=True)
-            sys.exit(EXIT_INTERRUPTED)
+            _stop("interrupted: nothing was changed", EXIT_INTERRUPTED)
         except click.UsageError as e:  # one line like every other error (click's own print is four)
             hint = f" (see: {e.ctx.command_path} --help)" if e.ctx else ""
             click.echo(f"error: {e.format_message()}{hint}", err=True)
             sys.exit(e.exit_code)
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -269,7 +310,7 @@ def _say_warnings(made) -> None:
 @click.option("--server", metavar="URL", help="Connect server URL (default: CONNECT_SERVER).")
 @click.option("--out", required=True, type=click.Path(file_okay=False), metavar="DIR",
               help="Snapshot directory; an existing snapshot of the same server is refreshed incrementally.")
-@click.option("--days", type=click.IntRange(min=1), default=90, show_default=True,
+@click.option("--days", type=click.IntRange(min=1, max=36_500), default=90, show_default=True,
               help="Usage window: this many days back from now.")
 @click.option("--since", metavar="DATE", help="Usage window start instead of --days (UTC date or timestamp).")
 @click.option("--workers", type=click.IntRange(min=1, max=64), default=8, show_default=True,

@@ -27,8 +27,8 @@ from urllib.parse import urljoin, urlsplit
 import msgspec
 import requests
 import urllib3
-from requests.adapters import HTTPAdapter
 
+from . import _bounds, _keyguard, _tls, _utf8
 from .errors import (
     AuthError,
     ConfigError,
@@ -96,11 +96,18 @@ def normalize_server(url: str) -> str:
     url = (url or "").strip()
     if not url:
         raise ConfigError("no Connect server: pass --server URL or set CONNECT_SERVER")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as e:  # e.g. "Invalid IPv6 URL"
+        raise ConfigError(f"--server {url!r} is not usable: it is not a valid URL ({e})") from None
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigError(f"--server must be an http(s) URL such as https://connect.example.com, got {url!r}")
-    if parts.username or parts.password:
+    if parts.username or parts.password or "@" in parts.netloc:
         raise ConfigError("--server must not contain credentials; the key comes from CONNECT_API_KEY")
+    try:
+        _keyguard.origin(url)
+    except _keyguard.UnsafeURL as e:
+        raise ConfigError(f"--server {url!r} is not usable: {e}") from None
     path = re.sub(r"/+$", "", parts.path)
     path = re.sub(r"/__api__$", "", path)
     return f"{parts.scheme}://{parts.netloc}{path}"
@@ -126,16 +133,10 @@ def tls_verify(ca_certificate: str | None = None, insecure: bool | None = None) 
 
 
 def _same_origin(a: str, b: str) -> bool:
-    pa, pb = urlsplit(a), urlsplit(b)
-    if pa.hostname != pb.hostname:
+    try:
+        return _keyguard.same_origin(a, b)
+    except _keyguard.UnsafeURL:
         return False
-    if pa.scheme == pb.scheme:
-        return (pa.port or _DEFAULT_PORT[pa.scheme]) == (pb.port or _DEFAULT_PORT[pb.scheme])
-    # http -> https on the same host and default ports is the usual TLS upgrade
-    return pa.scheme == "http" and pb.scheme == "https" and pa.port in (None, 80) and pb.port in (None, 443)
-
-
-_DEFAULT_PORT = {"http": 80, "https": 443}
 
 
 class Client:
@@ -153,22 +154,25 @@ class Client:
                  timeout: tuple[float, float] = (10.0, 120.0), retries: int = 8,
                  backoff: float = 0.25, max_backoff: float = 20.0, max_in_flight: int = 8):
         self.server = normalize_server(server if server is not None else os.environ.get("CONNECT_SERVER", ""))
-        key = api_key if api_key is not None else os.environ.get("CONNECT_API_KEY", "")
-        if not key.strip():
-            raise ConfigError("no API key: set CONNECT_API_KEY to a Connect API key")
+        key = _keyguard.check_key(api_key if api_key is not None else os.environ.get("CONNECT_API_KEY", ""))
+        _keyguard.remember(key)
+        self._redactor = _keyguard.Redactor([key])
         verify = tls_verify(ca_certificate, insecure)
         self.api = self.server + "/__api__/"
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
         self.max_backoff = max_backoff
-        self._auth = _KeyAuth(key.strip())
+        self._auth = _KeyAuth(key)
         self._no_auth = _KeyAuth(None)
         self._slots = threading.BoundedSemaphore(max(1, max_in_flight))
         self._count_lock = threading.Lock()
         self.request_count = 0
         self.retry_count = 0
+        self.invalid_utf8 = 0  # byte sequences of server text that were not UTF-8, replaced
         self._cancelled: str | None = None
+        self._cancel_event = threading.Event()
+        self.limits = _bounds.Limits.from_env()
         self.session = requests.Session()
         # passed on every request too: requests lets REQUESTS_CA_BUNDLE override session.verify
         self.verify = verify
@@ -177,7 +181,7 @@ class Client:
         self.session.verify = self.verify
         self.session.headers["User-Agent"] = f"connect-analysis/{_kit_version()}"
         self.session.headers["Accept"] = "application/json"
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(4, max_in_flight * 2), max_retries=0)
+        adapter = _bounds.WatchedAdapter(pool_connections=4, pool_maxsize=max(4, max_in_flight * 2), max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
 
@@ -193,6 +197,8 @@ class Client:
     def cancel(self, why: str) -> None:
         """Make every later request fail at once (another thread already hit a fatal error)."""
         self._cancelled = why
+        self._cancel_event.set()
+        _bounds.WATCHDOG.abort(self)
 
     def __repr__(self) -> str:
         return f"Client({self.server!r})"
@@ -243,7 +249,7 @@ class Client:
                     self._sleep(attempt, wait, f"HTTP {response.status_code}", url)
                     continue
                 if response.status_code >= 400:
-                    self._raise_for(response, final, redirected=not _same_origin(url, final))
+                    self._raise_for(response, final, redirected=not _same_origin(self.server, final))
                 if response.status_code >= 300:
                     raise ServerError(f"{self.server} sent too many redirects for {_show(url)}",
                                       status=response.status_code, url=_show(url))
@@ -256,10 +262,15 @@ class Client:
                     return None, final
                 return self._decode(response, final, into), final
             except requests.exceptions.SSLError as e:
-                raise UnreachableError(
-                    f"TLS verification failed for {self.server}: {_reason(e)}; set CONNECT_CA_CERTIFICATE "
-                    "to the CA bundle that signed its certificate (or CONNECT_INSECURE=1 to skip checks)",
-                    url=_show(url)) from None
+                raise UnreachableError(_tls.explain(self.server, e, self.verify), url=_show(url)) from None
+            except _bounds.DeadlineExceeded as e:
+                raise ServerError(f"{self.server} gave {_path(_show(url))} no complete answer in time ({e}; "
+                                  "CONNECT_REQUEST_DEADLINE): the server or a proxy is stalled", url=_show(url)) from None
+            except _bounds.BodyRefused as e:
+                raise ServerError(f"{self.server} answered {_path(_show(url))} with {e}; the kit stopped reading it",
+                                  url=_show(url)) from None
+            except _bounds.Aborted:
+                raise Cancelled(self._cancelled or "stopped", url=_show(url)) from None
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
                     requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError,
                     _CutShort) as e:
@@ -280,25 +291,35 @@ class Client:
 
     def _get_once(self, url: str, params: dict | None) -> tuple[requests.Response, str]:
         """One GET, following up to MAX_REDIRECTS redirects; the body is read in full here."""
-        current, auth = url, self._auth
+        current, auth = url, (self._auth if _same_origin(self.server, url) else self._no_auth)
         for _ in range(MAX_REDIRECTS + 1):
-            with self._slots:
+            with self._slots, _bounds.watch(self, self.limits.deadline):
                 with self._count_lock:
                     self.request_count += 1
-                response = self.session.get(current, params=params, auth=auth, timeout=self.timeout,
-                                            verify=self.verify, allow_redirects=False, stream=True)
-                try:  # the whole body, inside the slot; may raise. requests would read it 10 kB at a
-                    # time, each read waiting for the GIL: seconds for a 35 MB content list.
-                    response._content = b"".join(response.iter_content(READ_CHUNK))
+                try:
+                    response = self.session.get(current, params=params, auth=auth, timeout=self.timeout,
+                                                verify=self.verify, allow_redirects=False, stream=True)
+                except (ValueError, urllib3.exceptions.LocationParseError) as e:  # requests parses Location too
+                    if isinstance(e, requests.exceptions.RequestException) and not isinstance(e, requests.exceptions.InvalidURL):
+                        raise
+                    raise ServerError(f"{self.server} answered {_path(_show(url))} with a redirect the kit will not "
+                                      f"follow (not a valid URL: {self._redactor.text(str(e))[:120]})", url=_show(url)) from None
+                try:  # the whole body, inside the slot and the deadline, within the size limits
+                    response._content = _bounds.read_body(response, self.limits)
                 finally:
                     response.close()
             log.debug("GET %s -> %s", _show(response.url), response.status_code)
             _check_length(response)
+            response._content = self._redactor.body(response._content)  # server text never holds the key
             if response.status_code not in (301, 302, 303, 307, 308) or "location" not in response.headers:
                 return response, current
-            target = urljoin(response.url, response.headers["location"])
-            if not _same_origin(url, target):
-                auth = self._no_auth  # the key stays with the configured server
+            target = urljoin(response.url, self._redactor.text(response.headers["location"]))
+            try:
+                if not _keyguard.same_origin(self.server, target):
+                    auth = self._no_auth  # the key stays with the configured server
+            except _keyguard.UnsafeURL as e:
+                raise ServerError(f"{self.server} redirected {_path(_show(url))} to an address the kit will not "
+                                  f"follow ({e}): {self._redactor.text(target)[:120]!r}", url=_show(url)) from None
             current, params = target, None  # the Location already carries the query
         return response, current
 
@@ -309,16 +330,23 @@ class Client:
         if retry_after is not None:
             wait = max(wait, min(retry_after, 120.0))
         log.debug("retry %d for %s in %.2fs (%s)", attempt, _show(url), wait, why)
-        time.sleep(wait)
+        self._cancel_event.wait(wait)  # cut short by cancel()
 
     def _decode(self, response: requests.Response, url: str, into=None):
+        response._content = self._valid_utf8(response.content)
         try:
             return msgspec.json.decode(response.content, type=into) if into else msgspec.json.decode(
                 response.content)
         except msgspec.DecodeError:
-            pass  # another shape, or what only the standard library reads (NaN, huge numbers, UTF-16)
+            pass
+        except RecursionError:
+            raise ServerError(f"{self.server} answered {_path(_show(url))} with JSON nested too deeply to read",
+                              url=_show(url)) from None  # another shape, or what only the standard library reads (NaN, huge numbers, UTF-16)
         try:
             return response.json()
+        except RecursionError:
+            raise ServerError(f"{self.server} answered {_path(_show(url))} with JSON nested too deeply to read",
+                              url=_show(url)) from None
         except ValueError:
             ctype = response.headers.get("content-type", "")
             if "json" in ctype or response.content.lstrip()[:1] in (b"{", b"["):
@@ -326,6 +354,14 @@ class Client:
             raise NotConnectError(f"{_show(url)} did not return JSON ({ctype or 'no content type'}): "
                                   f"{self.server} is not a Posit Connect API; check --server",
                                   status=response.status_code, url=_show(url)) from None
+
+    def _valid_utf8(self, body: bytes) -> bytes:
+        """body with invalid UTF-8 replaced by U+FFFD; the replacements are counted."""
+        fixed, replaced = _utf8.repair(body)
+        if replaced:
+            with self._count_lock:
+                self.invalid_utf8 += replaced
+        return fixed
 
     def _raise_for(self, response: requests.Response, url: str, redirected: bool) -> None:
         """The one place an error response becomes a typed error."""

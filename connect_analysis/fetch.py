@@ -28,7 +28,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import __version__, schema
+from . import __version__, _bounds, _snapdir, schema
 from ._process import fetch_tuning
 from .api import content as content_api
 from .api import packages as packages_api
@@ -55,8 +55,10 @@ from .snapshot import (
     SnapshotWriter,
     file_metadata,
     has_schema,
+    kit_files,
     load_snapshot,
     read_encoded,
+    recover,
     same_table,
 )
 
@@ -88,10 +90,10 @@ def fetch_snapshot(server: str | None = None, out: str | Path = "snap", days: in
         raise ConfigError(f"--workers must be a whole number of at least 1, got {workers!r}")
     end = _window_end(now)
     start = _window_start(end, days, since)
-    out = Path(out)
+    out = recover(out)  # absolute, a symlink followed; what a killed fetch left undone
     client = Client(server, api_key, max_in_flight=workers)
     with (client, fetch_tuning(),
-          ThreadPoolExecutor(max_workers=4, thread_name_prefix="start") as early):
+          ThreadPoolExecutor(max_workers=4, thread_name_prefix="start") as early, _bounds.aborting(client)):
         seed = _previous_snapshot(out, client.server)
         # read from disk while the network works
         previous, previous_content = (early.submit(_load_previous, seed and out),
@@ -129,6 +131,7 @@ def fetch_snapshot(server: str | None = None, out: str | Path = "snap", days: in
                 "system_storage": run.system_storage,
                 "requests": client.request_count,
                 "retries": client.retry_count,
+                "invalid_utf8_replaced": client.invalid_utf8,
                 "seconds": round(time.monotonic() - started, 2),
             }
             writer.commit(manifest, settings)
@@ -155,19 +158,24 @@ def _window_end(now: datetime | None) -> datetime:
     return end.astimezone(UTC).replace(microsecond=0)
 
 
+MAX_DAYS = 36_500  # a hundred years: Connect's usage cannot be older
+
+
 def _window_start(end: datetime, days, since) -> datetime:
     if since is not None:
         try:
             ts = pd.Timestamp(since)
-        except (ValueError, TypeError):
+            ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+            start = ts.to_pydatetime().replace(microsecond=0)
+        except (ValueError, TypeError, OverflowError):
             raise ConfigError(f"--since must be a date such as 2025-01-31, got {since!r}") from None
-        ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-        start = ts.to_pydatetime().replace(microsecond=0)
+        if start.year < 1970:
+            raise ConfigError(f"--since must be a date from 1970 on, got {since!r}")
         if start > end:
             raise ConfigError(f"--since {since} is in the future")
         return start
-    if not isinstance(days, int | float) or days <= 0:
-        raise ConfigError(f"--days must be a positive number of days, got {days!r}")
+    if not isinstance(days, int | float) or not 0 < days <= MAX_DAYS:
+        raise ConfigError(f"--days must be a number of days from 1 to {MAX_DAYS}, got {days!r}")
     return end - timedelta(days=days)
 
 
@@ -191,6 +199,12 @@ def _previous_snapshot(out: Path, server: str) -> dict | None:
     if not ours:
         raise ConfigError(f"--out {out} holds files that are not a connect-analysis snapshot; "
                           "choose a new or empty directory")
+    _snapdir.check_manifest(manifest, out / MANIFEST)
+    theirs = _snapdir.foreign(out, manifest.get("files") or kit_files())
+    if theirs:
+        raise ConfigError(f"--out {out} holds files the kit did not write ({', '.join(theirs[:4])}"
+                          f"{', ...' if len(theirs) > 4 else ''}); a fetch replaces the whole directory: "
+                          "move them out or choose another --out")
     if manifest.get("server") != server:
         return None  # another server's snapshot: replaced by a full fetch
     return manifest
@@ -289,7 +303,13 @@ class _Run:
                  self.packages, self.jobs]
         with ThreadPoolExecutor(max_workers=len(steps), thread_name_prefix="dataset") as datasets:
             futures = [datasets.submit(self._timed, step) for step in steps]
-            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            try:
+                done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            except BaseException:  # Ctrl-C, SIGTERM: stop every request now, then the threads
+                self.client.cancel("the fetch was interrupted")
+                self._content_ready.set()
+                self.pool.shutdown(wait=False, cancel_futures=True)
+                raise
             failed = next((f for f in done if f.exception() is not None), None)
             if failed is not None:
                 self.client.cancel("the fetch stopped after an earlier error")

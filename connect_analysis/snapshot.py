@@ -11,7 +11,6 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -26,8 +25,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from . import schema
-from .errors import SnapshotError, TableNotLoaded
+from . import _snapdir, schema
+from .errors import ConfigError, SnapshotError, TableNotLoaded
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +65,32 @@ class Snapshot:
         return dict(self.manifest.get("unavailable", {}))
 
 
+def refuse_output_inside_snapshot(out: str | os.PathLike, option: str = "--out") -> None:
+    """ConfigError when out is (in) a snapshot directory: the next fetch would replace it."""
+    _snapdir.check_path(out, option)
+    snap = _snapdir.inside_snapshot(out, MANIFEST, FORMAT)
+    if snap is not None:
+        raise ConfigError(f"{option} {_snapdir.show(out)} is inside the snapshot {_snapdir.show(snap)}, which the "
+                          "next fetch replaces whole; choose a directory outside it")
+
+
+def recover(path: str | os.PathLike) -> Path:
+    """Undo what a killed write of the snapshot at path left (see _snapdir.recover); each
+    thing done is logged as a warning. Returns the directory written to (see _snapdir.target)."""
+    dest = _snapdir.target(path)
+    try:
+        for done in _snapdir.recover(dest, MANIFEST):
+            log.warning("%s", done)
+    except OSError as e:
+        raise SnapshotError(f"cannot recover {_snapdir.show(dest)}: {e.strerror or e}") from None
+    return dest
+
+
+def kit_files() -> list[str]:
+    """The files a snapshot of this kit holds (for one whose manifest does not list them)."""
+    return [MANIFEST, SERVER_SETTINGS, *(f"{name}.parquet" for name in schema.TABLES)]
+
+
 def write_snapshot(path: str | os.PathLike, tables: dict[str, pd.DataFrame], manifest: dict,
                    server_settings: dict | None = None) -> Path:
     """Write a snapshot atomically to path (replacing what was there only on success).
@@ -89,13 +114,14 @@ class SnapshotWriter:
     into place. Until then, and after abort(), `path` is exactly as it was."""
 
     def __init__(self, path: str | os.PathLike):
-        self.dest = Path(path)
+        self.dest = _snapdir.target(path)  # a symlinked --out: its target is replaced, the link kept
         if self.dest.exists() and not self.dest.is_dir():
             raise SnapshotError(f"{self.dest} exists and is not a directory")
-        parent = self.dest.parent if str(self.dest.parent) else Path(".")
+        parent = self.dest.parent
         try:
             parent.mkdir(parents=True, exist_ok=True)
-            self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.dest.name}.", suffix=".tmp", dir=parent))
+            recover(self.dest)
+            self.tmp = _snapdir.new_temporary(self.dest)
         except OSError as e:
             raise SnapshotError(f"cannot write a snapshot in {parent}: {e.strerror or e}") from None
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="write")
@@ -172,8 +198,9 @@ class SnapshotWriter:
             manifest["row_counts"] = {name: self._rows[name].result() for name in schema.TABLES}
             self._pool.shutdown()
             (self.tmp / SERVER_SETTINGS).write_text(json.dumps(server_settings or {}, indent=2, sort_keys=True))
+            manifest["files"] = sorted([*os.listdir(self.tmp), MANIFEST])  # what a refresh may replace
             (self.tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str))
-            replace_dir(self.tmp, self.dest)
+            _snapdir.swap(self.tmp, self.dest)
         except OSError as e:
             self.abort()
             raise SnapshotError(f"cannot write snapshot {self.dest}: {e.strerror or e}") from None
@@ -311,6 +338,10 @@ def load_snapshot(path: str | os.PathLike, columns: dict[str, list[str]] | None 
     """
     columns = columns or {}
     src = Path(path)
+    try:
+        _snapdir.check_path(src, "--snapshot")
+    except ConfigError as e:
+        raise SnapshotError(str(e)) from None
     if not src.is_dir():
         raise SnapshotError(f"{src} is not a snapshot directory (run `connect-analysis fetch` first)")
     try:
@@ -321,13 +352,28 @@ def load_snapshot(path: str | os.PathLike, columns: dict[str, list[str]] | None 
         raise SnapshotError(f"{src / MANIFEST} is unreadable: {e}") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise SnapshotError(f"{src} is not a connect-analysis snapshot (unknown format)")
+    _snapdir.check_manifest(manifest, src / MANIFEST)
     try:
         settings_file = src / SERVER_SETTINGS
         settings = json.loads(settings_file.read_text()) if settings_file.exists() else {}
         loaded = _load_tables(src, columns, tables, threads)
+    except SnapshotError:
+        raise
     except Exception as e:  # pyarrow raises several types for a corrupt file
         raise SnapshotError(f"{src} is corrupt: {type(e).__name__}: {e}") from None
     return Snapshot(manifest=manifest, server_settings=settings, tables=loaded, path=src)
+
+
+def _check_columns(path: Path, name: str) -> None:
+    """SnapshotError when the file of table `name` holds another table (fewer than half of
+    its columns), naming the table whose columns it has."""
+    found = set(pq.read_schema(path).names) - {"__index_level_0__"}
+    wanted = set(schema.TABLES[name])
+    if 2 * len(found & wanted) >= len(wanted):
+        return
+    best = max(schema.TABLES, key=lambda t: len(found & set(schema.TABLES[t])) / len(found | set(schema.TABLES[t])))
+    raise SnapshotError(f"{_snapdir.show(path)} holds the columns of {best}.parquet, not those of {name}; "
+                        "the file was replaced (fetch again into a new directory)")
 
 
 def _load_tables(src: Path, columns: dict, tables: list[str] | None, threads: bool) -> dict[str, pd.DataFrame]:
@@ -335,6 +381,8 @@ def _load_tables(src: Path, columns: dict, tables: list[str] | None, threads: bo
     for name in (schema.TABLES if tables is None else tables):
         f = src / f"{name}.parquet"
         only = columns.get(name)
+        if f.exists():
+            _check_columns(f, name)
         loaded[name] = (schema.conform(pd.read_parquet(f, columns=only, use_threads=threads), name, only) if f.exists()
                         else schema.conform(schema.empty(name), name, only))
     return loaded

@@ -16,6 +16,9 @@ from .versions import VERSION_MATCHING
 
 def analyze_snapshot(snapshot_dir, out_dir, **options) -> Analysis:
     """Load the snapshot in snapshot_dir, analyze it with options (see analyze), write out_dir."""
+    from ..snapshot import refuse_output_inside_snapshot
+
+    refuse_output_inside_snapshot(out_dir)
     result = analyze(load_for_analysis(snapshot_dir), **options)
     write_analysis(result, out_dir)
     return result

@@ -76,6 +76,8 @@ def important_content(content: pd.DataFrame, per: pd.DataFrame, content_tags: pd
             "image": None, "reason": "; ".join(dict.fromkeys(reasons[p])),
         })
     out = pd.DataFrame(rows, columns=IMPORTANT_COLUMNS)
+    for c in ("last_visit", "last_deployed"):  # all null: a naive column, which astype cannot localise
+        out[c] = pd.to_datetime(out[c], utc=True)
     text = ["guid", "title", "owner", "app_mode", "content_url", "vanity_url", "runtimes", "r_version",
             "py_version", "quarto_version", "image", "reason"]
     return out.astype({c: "string" for c in text} | {"position": "int64", "usage_rank": "Int64", "visits": "int64",

@@ -18,7 +18,7 @@ INVENTORY_COLUMNS = ["language", "name", "content_count", "important_content_cou
 
 def normalized_packages(packages: pd.DataFrame) -> pd.DataFrame:
     """packages with language in lower case and Python names normalised (PEP 503)."""
-    df = packages[["content_guid", "language", "name", "version"]].copy()
+    df = packages[["content_guid", "language", "name", "version"]].dropna(subset=["language", "name"])
     df["language"] = df["language"].str.lower()
     py = df["language"] == "python"
     if py.any():

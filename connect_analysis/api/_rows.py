@@ -123,7 +123,7 @@ def _integer(value):
         f = float(value)
     except (TypeError, ValueError):
         return None
-    return None if math.isnan(f) else int(f)
+    return int(f) if math.isfinite(f) else None  # NaN, or beyond a double (1e400)
 
 
 def get(record, *keys, default=None):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from operator import attrgetter
@@ -15,10 +16,13 @@ import pandas as pd
 import pyarrow as pa
 
 from .. import __version__, schema
+from .._keyguard import segment
 from ..client import Client, Version
 from ..errors import ConnectError, NotFoundError
 from ._rows import columns_frame, frame
 from .storage import sort_storage
+
+log = logging.getLogger(__name__)
 
 CONTENT_COLUMNS = (
     "guid", "id", "name", "title", "description", "app_mode", "content_category", "access_type",
@@ -116,7 +120,7 @@ def fetch_content(client: Client, version: Version | None,
             raise
         raws = client.get_json("v1/content", {"include": "tags,owner"}, into=list[msgspec.Raw])  # older, version hidden
     if not isinstance(raws, list) or (raws and not isinstance(raws[0], msgspec.Raw)):  # another shape: decoded
-        return ContentList(*_frames([i for i in _items(raws) if i is not None and i.guid]), None)
+        return _unique(ContentList(*_frames([i for i in _items(raws) if i is not None and i.guid]), None))
     digests = [hashlib.sha1(r).digest()[:16] for r in raws]
     old = previous() if previous else None
     if old is not None and old.digests == digests:
@@ -124,7 +128,18 @@ def fetch_content(client: Client, version: Version | None,
     listed = _listed(raws, digests, old)
     if old is not None and not listed.content["guid"].is_unique:  # tags are matched by guid:
         listed = _listed(raws, digests, None)  # decode every item instead
-    return listed
+    return _unique(listed)
+
+
+def _unique(listed: ContentList) -> ContentList:
+    """The list with each GUID once (the first), warning when the server listed one twice."""
+    twice = listed.content["guid"].duplicated().to_numpy()
+    if not twice.any():
+        return listed
+    log.warning("the server listed %d content item(s) more than once; each is kept once", int(twice.sum()))
+    digests = None if listed.digests is None else [d for d, t in zip(listed.digests, twice, strict=True) if not t]
+    return ContentList(listed.content[~twice].reset_index(drop=True),
+                       listed.tags.drop_duplicates().reset_index(drop=True), digests)
 
 
 def _listed(raws: list[msgspec.Raw], digests: list[bytes], old: ContentList | None) -> ContentList:
@@ -201,7 +216,7 @@ def _items(body) -> list:
 def fetch_bundles(client: Client, content_guid: str) -> list[dict] | None:
     """One content item's bundles as bundles-table rows; None when the item is gone."""
     try:
-        items = client.get_json(f"v1/content/{content_guid}/bundles")
+        items = client.get_json(f"v1/content/{segment(content_guid)}/bundles")
     except NotFoundError:
         return None  # deleted while we were fetching
     return [{"content_guid": content_guid, "bundle_id": b.get("id"), "created_time": b.get("created_time"),

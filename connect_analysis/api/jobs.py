@@ -13,6 +13,7 @@ from concurrent.futures import Executor
 import pandas as pd
 
 from .. import schema
+from .._keyguard import segment
 from ..client import Client
 from ..errors import NotFoundError, PermissionError_
 from ._rows import frame
@@ -24,7 +25,7 @@ FIELDS = tuple(schema.TABLES["jobs"])
 def fetch_content_jobs(client: Client, content_guid: str) -> list[dict] | None:
     """One item's build and restore jobs as rows; None when the item is gone."""
     try:
-        items = client.get_json(f"v1/content/{content_guid}/jobs")
+        items = client.get_json(f"v1/content/{segment(content_guid)}/jobs")
     except NotFoundError:
         return None
     return [{**{k: j.get(k) for k in FIELDS}, "content_guid": content_guid}

@@ -8,6 +8,7 @@ from concurrent.futures import Executor
 
 import pandas as pd
 
+from .._keyguard import segment
 from .._paging import fetch_offset
 from ..client import Client
 from ..errors import ConnectError, NotFoundError
@@ -46,7 +47,7 @@ def fetch_all_packages(client: Client, content: pd.DataFrame, pool: Executor | N
 def fetch_content_packages(client: Client, content_guid: str) -> list[dict] | None:
     """One item's packages as rows; None when the item is gone or not deployed."""
     try:
-        items = client.get_json(f"v1/content/{content_guid}/packages")
+        items = client.get_json(f"v1/content/{segment(content_guid)}/packages")
     except NotFoundError:
         return None
     return [_row(content_guid, p) for p in (items or []) if isinstance(p, dict)]

@@ -6,6 +6,7 @@ from concurrent.futures import Executor
 
 import pandas as pd
 
+from .._keyguard import segment
 from .._paging import fetch_offset
 from ..client import Client
 from ..errors import NotFoundError
@@ -34,7 +35,7 @@ def fetch_content_storage(client: Client, pool: Executor | None = None) -> pd.Da
 def fetch_one_content_storage(client: Client, content_guid: str) -> dict | None:
     """One item's bundle bytes from /v1/content/{guid}/storage; None when it is gone."""
     try:
-        r = client.get_json(f"v1/content/{content_guid}/storage") or {}
+        r = client.get_json(f"v1/content/{segment(content_guid)}/storage") or {}
     except NotFoundError:
         return None
     return {"content_guid": content_guid, "bundle_count": r.get("bundle_count"),

@@ -54,6 +54,7 @@ def build_report(snapshot: str | os.PathLike, out: str | os.PathLike, *,
     """
     from ..analysis import analyze, load_for_analysis, write_analysis
     from ..plan import write_plan
+    from ..snapshot import refuse_output_inside_snapshot
 
     options = options or AnalysisOptions()
     seconds: dict[str, float] = {}
@@ -61,6 +62,7 @@ def build_report(snapshot: str | os.PathLike, out: str | os.PathLike, *,
     chosen = choose_renderer(renderer)
     snapshot = Path(snapshot).resolve()
     out = Path(out).resolve()
+    refuse_output_inside_snapshot(out)
     if preflight:
         from ..preflight_results import read_results
 

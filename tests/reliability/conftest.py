@@ -22,6 +22,10 @@ from rel_suite import FIGURES, KEY, NOW, SINCE, Kit, check_get_only
 from connect_analysis.simulator import generate_dataset, start_simulator
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "hostile(why): a case of issue 18's Why (counted in the docs)")
+
+
 def pytest_terminal_summary(terminalreporter):
     if not FIGURES.commands_run:
         return

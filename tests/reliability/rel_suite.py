@@ -172,3 +172,36 @@ def tree_hash(root: Path) -> dict[str, str]:
 def leftovers(parent: Path, keep: set[str]) -> list[str]:
     """Entries in parent other than `keep` (temporary snapshot directories left behind)."""
     return sorted(p.name for p in Path(parent).iterdir() if p.name not in keep)
+
+
+# --- bounded runs (issue 18) -------------------------------------------------------------
+
+MEMORY_LIMIT = 1 << 30  # bytes: every hostile-server case stays under 1 GB
+TIME_LIMIT = 60.0  # seconds
+
+
+def run_bounded(kit: Kit, *args: str, seconds: float = TIME_LIMIT, env: dict | None = None,
+                on_start=None, **kw) -> tuple[Run, int]:
+    """Run a command while sampling its resident memory (the process and its children) every
+    50 ms; kill it past `seconds`. Returns (run, peak RSS in bytes); asserts both bounds."""
+    import psutil
+
+    t0 = time.monotonic()
+    proc = kit.start(*args, env=env, **kw)
+    peak, ps = 0, psutil.Process(proc.pid)
+    if on_start is not None:
+        on_start(proc)
+    while proc.poll() is None and time.monotonic() - t0 < seconds:
+        try:
+            rss = ps.memory_info().rss + sum(c.memory_info().rss for c in ps.children(recursive=True))
+            peak = max(peak, rss)
+        except psutil.Error:
+            pass
+        time.sleep(0.05)
+    if proc.poll() is None:
+        proc.kill()
+        run = kit.finish(proc, t0, timeout=10)
+        raise AssertionError(f"still running after {seconds} s (peak {peak >> 20} MiB): {run}")
+    run = kit.finish(proc, t0, timeout=10)
+    assert peak < MEMORY_LIMIT, f"peak RSS {peak >> 20} MiB: {run}"
+    return run, peak
