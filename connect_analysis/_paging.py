@@ -2,6 +2,7 @@
 records and never see a page.
 
 Offset: `page_number` (from 1) / `page_size`; body {"results", "current_page", "total"}.
+Listed: `page_number` / `page_size` on a plain array with no total (per-item bundle lists).
 Cursor: `limit` / `next`; body {"results", "paging": {"cursors": {"next"}, "next": url}}.
 Both tolerate absent or null paging keys and a server that answers with a plain array.
 """
@@ -104,6 +105,34 @@ def fetch_offset(client: Client, path: str, params: dict | None = None, *, page_
         guard.fail(f"said it holds {total:,} records, but its pages ended after {guard.records:,}")
     records = [r for page in pages for r in page]
     return _dedupe(records, key) if key else records
+
+
+def fetch_listed(client: Client, path: str, params: dict | None = None, *, page_size: int = 500,
+                 default_size: int = 20, key: Callable[[dict], object] | None = None) -> tuple[list, bool]:
+    """(every record, whether the list is known complete) of an endpoint answering a plain
+    array a page at a time, with no total: Connect documents page_size (default 20) on a
+    content item's bundles, and a server may apply its own page size whatever was asked.
+
+    A first page of `default_size` or more records may be one of several: the next pages are
+    read while each is as long as the first (the server's page size), until a short or empty
+    one. A page repeated as it was means the server does not page (the list was whole); the
+    MAX_PAGES guard reached means the list is not complete. key drops records seen twice.
+    """
+    params = dict(params or {})
+    first = _results(client.get_json(path, {**params, "page_number": 1, "page_size": page_size}))
+    pages, complete = [first], True
+    if len(first) >= min(default_size, page_size):
+        for number in range(2, MAX_PAGES + 1):
+            page = _results(client.get_json(path, {**params, "page_number": number, "page_size": page_size}))
+            if not page or page == pages[-1]:
+                break  # the end, or a server that ignores page_number
+            pages.append(page)
+            if len(page) < len(first):
+                break
+        else:
+            complete = False
+    records = [r for page in pages for r in page]
+    return (_dedupe(records, key) if key else records), complete
 
 
 def _ended(pages: list[list], total: int | None, per_page: int, seen: int) -> bool:

@@ -102,12 +102,14 @@ def _connect_version(ctx, param, value):
 @click.option("--fault-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Fraction of requests answered 503, 429 or dropped mid-body.")
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed for the generated data.")
-def simulate(port, api_key, scenario, connect_version, latency_ms, fault_rate, seed):
+@click.option("--capacity", type=click.IntRange(min=1), default=None,
+              help="Requests served at once; more wait in a queue, so latency grows with the load.")
+def simulate(port, api_key, scenario, connect_version, latency_ms, fault_rate, seed, capacity):
     """Serve a simulated Connect server on loopback until stopped."""
     from .simulator import serve_forever
 
     serve_forever(port=port, api_key=api_key, scenario=scenario, connect_version=connect_version,
-                  latency_ms=latency_ms, fault_rate=fault_rate, seed=seed)
+                  latency_ms=latency_ms, fault_rate=fault_rate, seed=seed, capacity=capacity)
 
 
 @main.command()
@@ -313,17 +315,19 @@ def _say_warnings(made) -> None:
 @click.option("--days", type=click.IntRange(min=1, max=36_500), default=90, show_default=True,
               help="Usage window: this many days back from now.")
 @click.option("--since", metavar="DATE", help="Usage window start instead of --days (UTC date or timestamp).")
-@click.option("--workers", type=click.IntRange(min=1, max=64), default=8, show_default=True,
-              help="Requests in flight at once.")
+@click.option("--workers", type=click.IntRange(min=1, max=64), default=None,
+              help="A fixed number of requests in flight (default: adapt to the server's response times).")
+@click.option("--max-workers", type=click.IntRange(min=1, max=64), default=32, show_default=True,
+              help="The most requests in flight while adapting.")
 @click.option("--bundle-history/--no-bundle-history", default=None,
               help="Read every bundle of every item (default: only on servers without the storage endpoints).")
 @click.option("--quiet", is_flag=True, help="No progress bars (they are off anyway when stderr is not a terminal).")
-def fetch(server, out, days, since, workers, bundle_history, quiet):
+def fetch(server, out, days, since, workers, max_workers, bundle_history, quiet):
     """Fetch a Connect server into a snapshot directory (key from CONNECT_API_KEY)."""
     from .fetch import fetch_snapshot
 
     manifest = fetch_snapshot(server=server, out=out, days=days, since=since, quiet=quiet, workers=workers,
-                              bundle_history=bundle_history)
+                              bundle_history=bundle_history, max_workers=max_workers)
     rows = sum(manifest.get("row_counts", {}).values())
     gaps = f"; unavailable: {', '.join(manifest['unavailable'])}" if manifest.get("unavailable") else ""
     click.echo(f"wrote {out}: {rows} rows from {manifest['server']} "

@@ -40,6 +40,7 @@ from .errors import (
     UnreachableError,
     UnsupportedError,
 )
+from .limiter import FixedLimit
 
 log = logging.getLogger(__name__)
 
@@ -146,13 +147,15 @@ class Client:
     (connect, read) seconds per request; retries is how many times a request is
     retried after 429/502/503/504, a reset connection or a body cut short; backoff
     is the first wait in seconds, doubling up to max_backoff. max_in_flight bounds
-    concurrent requests across every thread that shares this client.
+    concurrent requests across every thread that shares this client; `limiter` (see
+    limiter.py, e.g. an AdaptiveLimit) replaces that fixed bound.
     """
 
     def __init__(self, server: str | None = None, api_key: str | None = None, *,
                  ca_certificate: str | None = None, insecure: bool | None = None,
                  timeout: tuple[float, float] = (10.0, 120.0), retries: int = 8,
-                 backoff: float = 0.25, max_backoff: float = 20.0, max_in_flight: int = 8):
+                 backoff: float = 0.25, max_backoff: float = 20.0, max_in_flight: int = 8,
+                 limiter: FixedLimit | None = None):
         self.server = normalize_server(server if server is not None else os.environ.get("CONNECT_SERVER", ""))
         key = _keyguard.check_key(api_key if api_key is not None else os.environ.get("CONNECT_API_KEY", ""))
         _keyguard.remember(key)
@@ -165,7 +168,7 @@ class Client:
         self.max_backoff = max_backoff
         self._auth = _KeyAuth(key)
         self._no_auth = _KeyAuth(None)
-        self._slots = threading.BoundedSemaphore(max(1, max_in_flight))
+        self.limiter = limiter or FixedLimit(max_in_flight)
         self._count_lock = threading.Lock()
         self.request_count = 0
         self.retry_count = 0
@@ -181,7 +184,8 @@ class Client:
         self.session.verify = self.verify
         self.session.headers["User-Agent"] = f"connect-analysis/{_kit_version()}"
         self.session.headers["Accept"] = "application/json"
-        adapter = _bounds.WatchedAdapter(pool_connections=4, pool_maxsize=max(4, max_in_flight * 2), max_retries=0)
+        adapter = _bounds.WatchedAdapter(pool_connections=4, pool_maxsize=max(4, self.limiter.max_limit * 2),
+                                         max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
 
@@ -293,7 +297,7 @@ class Client:
         """One GET, following up to MAX_REDIRECTS redirects; the body is read in full here."""
         current, auth = url, (self._auth if _same_origin(self.server, url) else self._no_auth)
         for _ in range(MAX_REDIRECTS + 1):
-            with self._slots, _bounds.watch(self, self.limits.deadline):
+            with self.limiter.slot(current) as slot, _bounds.watch(self, self.limits.deadline):
                 with self._count_lock:
                     self.request_count += 1
                 try:
@@ -304,6 +308,7 @@ class Client:
                         raise
                     raise ServerError(f"{self.server} answered {_path(_show(url))} with a redirect the kit will not "
                                       f"follow (not a valid URL: {self._redactor.text(str(e))[:120]})", url=_show(url)) from None
+                slot.status, slot.retry_after = response.status_code, _retry_after(response)
                 try:  # the whole body, inside the slot and the deadline, within the size limits
                     response._content = _bounds.read_body(response, self.limits)
                 finally:

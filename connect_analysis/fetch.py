@@ -47,6 +47,7 @@ from .errors import (
     SnapshotError,
     UnsupportedError,
 )
+from .limiter import AdaptiveLimit, FixedLimit
 from .progress import bar
 from .snapshot import (
     FORMAT,
@@ -72,9 +73,9 @@ NEEDS = {"environments": "2023.05.0", "packages": "2024.11.0", "content_storage"
 
 
 def fetch_snapshot(server: str | None = None, out: str | Path = "snap", days: int = 90,
-                   since: str | datetime | None = None, quiet: bool = True, workers: int = 8,
+                   since: str | datetime | None = None, quiet: bool = True, workers: int | None = None,
                    api_key: str | None = None, now: datetime | None = None,
-                   bundle_history: bool | None = None) -> dict:
+                   bundle_history: bool | None = None, max_workers: int = 32) -> dict:
     """Fetch a server into the snapshot directory `out` and return its manifest.
 
     server / api_key default to CONNECT_SERVER / CONNECT_API_KEY. The usage window
@@ -82,16 +83,21 @@ def fetch_snapshot(server: str | None = None, out: str | Path = "snap", days: in
     earlier, or at `since` (a date or timestamp; UTC when it has no offset).
     bundle_history: read every bundle of every item (bundles.parquet); None reads it
     only on servers without the storage endpoints, which need it for storage figures.
+    workers: a fixed number of requests in flight; None (the default) adapts it to the
+    server's response times (limiter.AdaptiveLimit), up to max_workers.
     While it runs it holds connect_analysis._process.fetch_tuning() (Arrow allocating with
     malloc; CONNECT_ANALYSIS_TUNING=0 turns it off), restored when it returns or raises.
     """
     started = time.monotonic()
-    if not isinstance(workers, int) or workers < 1:
-        raise ConfigError(f"--workers must be a whole number of at least 1, got {workers!r}")
+    for name, n in (("--workers", workers), ("--max-workers", max_workers)):
+        if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+            raise ConfigError(f"{name} must be a whole number of at least 1, got {n!r}")
     end = _window_end(now)
     start = _window_start(end, days, since)
     out = recover(out)  # absolute, a symlink followed; what a killed fetch left undone
-    client = Client(server, api_key, max_in_flight=workers)
+    limit = FixedLimit(workers) if workers is not None else AdaptiveLimit(max_limit=max_workers)
+    workers = limit.max_limit  # threads: the most requests that may ever be in flight
+    client = Client(server, api_key, limiter=limit)
     with (client, fetch_tuning(),
           ThreadPoolExecutor(max_workers=4, thread_name_prefix="start") as early, _bounds.aborting(client)):
         seed = _previous_snapshot(out, client.server)
@@ -130,6 +136,7 @@ def fetch_snapshot(server: str | None = None, out: str | Path = "snap", days: in
                 "sources": run.sources,
                 "system_storage": run.system_storage,
                 "requests": client.request_count,
+                "concurrency": client.limiter.summary(),
                 "retries": client.retry_count,
                 "invalid_utf8_replaced": client.invalid_utf8,
                 "seconds": round(time.monotonic() - started, 2),
@@ -210,6 +217,10 @@ def _previous_snapshot(out: Path, server: str) -> dict | None:
     return manifest
 
 
+# How shiny_sessions.parquet was read (manifest["sources"]); a refresh reuses only such a file.
+SESSIONS_RULE = "sessions overlapping the window: started <= end and (open or ended >= start)"
+_EPOCH = datetime(1678, 1, 1, tzinfo=UTC)  # before any session (pandas timestamps start in 1677)
+
 # What a refresh reuses of the previous snapshot besides usage; every other table is read anew.
 REUSED = {"content": ["guid", "bundle_id", "last_deployed_time"], "content_storage": None}  # packages
 # only when some item was deployed since
@@ -258,6 +269,14 @@ def _between(table: pa.Table, column: str, lo: datetime, hi: datetime) -> pa.Tab
             first, last = np.searchsorted(ns, [e.cast(pa.int64()).as_py() for e in edges])
             return table.slice(first, last - first)
     return table.filter(pc.and_(pc.greater_equal(t, edges[0]), pc.less(t, edges[1])))
+
+
+def _running_at(table: pa.Table, at: datetime) -> pa.Table:
+    """Sessions that started at or after `at`, or before it and ended at or after it (not
+    those still open then: open sessions are always read again)."""
+    t = pa.scalar(pd.Timestamp(at), table["started"].type)
+    keep = pc.or_kleene(pc.greater_equal(table["started"], t), pc.greater_equal(table["ended"], t))
+    return table.filter(pc.fill_null(keep, False))
 
 
 def _deploys(content: pd.DataFrame) -> pa.Array:
@@ -376,6 +395,9 @@ class _Run:
         try:
             def get():
                 listed = self._content_read.result()  # started before the server's version was known
+                if listed.missing:  # the server ignored include=: owners and tags another way
+                    listed, how = content_api.fill_missing(self.client, listed, self.pool)
+                    self.sources.update(how)
                 self._content_table = listed.content
                 if listed.unchanged:  # the previous files, read through as they were loaded
                     self.writer.copy("content", self._out / "content.parquet", len(listed.content))
@@ -508,12 +530,17 @@ class _Run:
     def _bundles(self, guids: list[str]) -> pd.DataFrame:
         progress = bar("bundles", len(guids), self.quiet)
         refused: list[PermissionError_] = []
+        unread: set[str] = set()  # refused, or gone since the content list
 
         def one(guid):
             try:
-                return content_api.fetch_bundles(self.client, guid) or []
+                rows = content_api.fetch_bundles(self.client, guid)
+                if rows is None:
+                    unread.add(guid)
+                return rows or []
             except PermissionError_ as e:
                 refused.append(e)
+                unread.add(guid)
                 return []
             finally:
                 progress.update()
@@ -524,7 +551,19 @@ class _Run:
             self.unavailable["bundles"] = (f"{len(refused)} of {len(guids)} content items' bundles could not "
                                            f"be read with this key: {refused[0]}")
         frame = content_api.bundle_frame(rows)
+        self._check_bundles(frame, {r["content_guid"] for r in rows if not r["complete"]}, unread)
         return frame.sort_values(["content_guid", "bundle_id"], kind="stable").reset_index(drop=True)
+
+    def _check_bundles(self, frame: pd.DataFrame, incomplete: set[str], unread: set[str]) -> None:
+        """Say in the manifest how bundle lists were read, and which look cut short."""
+        content = self._content()
+        short = content_api.cut_short(frame, content[~_among(content["guid"], unread)], incomplete)
+        self.sources["bundles"] = "/v1/content/{guid}/bundles, every page (page_size=500, page_number)"
+        if short:
+            self.sources["bundles"] += (f"; {len(short)} item(s) look cut short (a page missing, or the active "
+                                        f"bundle not listed), so their storage may be undercounted: "
+                                        f"{', '.join(short[:5])}{' ...' if len(short) > 5 else ''}")
+            log.warning("bundle lists of %d content items look cut short", len(short))
 
     def packages(self):
         content = self._content()
@@ -576,32 +615,48 @@ class _Run:
     # --- usage ----------------------------------------------------------------------
 
     def _usage(self, table: str, fetch) -> None:
-        """Usage for the window; from a previous snapshot, only what is newer than it holds."""
+        """Usage for the window; from a previous snapshot, only what is newer than it holds.
+        Shiny sessions begun before the window and still running in it (the overlap rule)
+        come with the first part of the window read, or from the previous snapshot."""
         progress = bar(table.replace("_", " "), None, self.quiet, unit="slice")
         kw = {"pool": self.pool, "workers": self.workers, "on_slice": progress.update}
+        shiny = table == "shiny_sessions"
+
+        def read(lo, hi, earlier, **more):
+            return fetch(self.client, lo, hi, **kw, **more, **({"earlier": earlier} if shiny else {}))
+
         seed = self._seed(table)
+        if seed is not None and max(seed[1], self.start) < seed[0]:
+            seed = None  # a session open last time began before the old window: read all anew
+        if shiny:
+            self.sources[table] = SESSIONS_RULE
         with progress:
             if seed is None:
                 self._usage_from[table] = self.start
-                self._put(**{table: fetch(self.client, self.start, self.end, **kw)})
+                self._put(**{table: read(self.start, self.end, True)})
                 return
             old_start, resume = seed
             resume = max(resume, self.start)
-            older = (fetch(self.client, self.start, old_start, end_inclusive=False, **kw)
+            older = (read(self.start, old_start, True, end_inclusive=False)
                      if self.start < old_start else None)  # a longer window than last time
+            kept_earlier = older is None and resume > self.start  # else another part reads them
 
             def kept():  # the previous rows still in the window, loaded meanwhile
                 loaded = self._previous.result()
+                lo = max(self.start, old_start)
                 if loaded is None:  # unreadable after all: read what it held from the server
-                    return fetch(self.client, max(self.start, old_start), resume, end_inclusive=False, **kw)
-                return _between(loaded[1][table], usage_api.TIME_FIELD[table], max(self.start, old_start), resume)
+                    return read(lo, resume, kept_earlier, end_inclusive=False)
+                rows = loaded[1][table]
+                if shiny and kept_earlier:
+                    return _running_at(_between(rows, "started", _EPOCH, resume), self.start)
+                return _between(rows, usage_api.TIME_FIELD[table], lo, resume)
 
             newer = Future()
             self._usage_from[table] = resume
             # consecutive time ranges, each already in sort_usage's order: written in turn, no re-sort
             self.writer.put_parts(table, ([] if older is None else [lambda: older]) + [kept, newer.result])
             try:
-                newer.set_result(fetch(self.client, resume, self.end, **kw))
+                newer.set_result(read(resume, self.end, resume == self.start))
             except BaseException as e:
                 newer.set_exception(e)
                 raise
@@ -621,6 +676,8 @@ class _Run:
             return None  # no overlap to reuse
         resume = old_end
         if table == "shiny_sessions":
+            if manifest.get("sources", {}).get(table) != SESSIONS_RULE:
+                return None  # an older kit's snapshot kept only sessions started in its window
             try:
                 old = pd.read_parquet(self._out / "shiny_sessions.parquet", columns=["started", "ended"])
             except Exception:  # noqa: BLE001 - pyarrow raises several types for a damaged file

@@ -6,7 +6,9 @@ import base64
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
@@ -17,10 +19,12 @@ import pyarrow as pa
 
 from .. import __version__, schema
 from .._keyguard import segment
+from .._paging import fetch_listed
 from ..client import Client, Version
 from ..errors import ConnectError, NotFoundError
 from ._rows import columns_frame, frame
 from .storage import sort_storage
+from .users import fetch_users
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +78,7 @@ class ContentList:
     tags: pd.DataFrame
     digests: list[bytes] | None  # None: the body was not a plain list
     unchanged: bool = False  # every item as it was in the previous snapshot, in the same order
+    missing: tuple[str, ...] = ()  # "owner" / "tags": asked for with include=, and not in the list
 
     def metadata(self) -> dict[str, str]:
         """The digests as content.parquet metadata (SHA-1 of each item's JSON, 16 bytes each)."""
@@ -119,9 +124,15 @@ def fetch_content(client: Client, version: Version | None,
         if e.status != 400 or "vanity_url" not in include_:
             raise
         raws = client.get_json("v1/content", {"include": "tags,owner"}, into=list[msgspec.Raw])  # older, version hidden
+    missing = _missing(raws)
     if not isinstance(raws, list) or (raws and not isinstance(raws[0], msgspec.Raw)):  # another shape: decoded
-        return _unique(ContentList(*_frames([i for i in _items(raws) if i is not None and i.guid]), None))
+        return _unique(ContentList(*_frames([i for i in _items(raws) if i is not None and i.guid]), None,
+                                   missing=missing))
     digests = [hashlib.sha1(r).digest()[:16] for r in raws]
+    if missing:  # to be filled in another way (fill_missing): decode all, reuse nothing
+        listed = _listed(raws, digests, None)
+        listed.missing = missing
+        return listed
     old = previous() if previous else None
     if old is not None and old.digests == digests:
         return ContentList(old.content, old.tags, digests, unchanged=True)
@@ -140,6 +151,60 @@ def _unique(listed: ContentList) -> ContentList:
     digests = None if listed.digests is None else [d for d, t in zip(listed.digests, twice, strict=True) if not t]
     return ContentList(listed.content[~twice].reset_index(drop=True),
                        listed.tags.drop_duplicates().reset_index(drop=True), digests)
+
+
+_KEY = {name: re.compile(rb'"' + name.encode() + rb'"\s*:') for name in ("owner", "tags")}
+
+
+def _missing(body) -> tuple[str, ...]:
+    """Which of owner and tags no item of a non-empty list has (a server that ignores
+    include=, which the 2023.09 reference does not list). A quote inside a JSON string is
+    escaped, so `"owner":` in an item's text is its key."""
+    if not isinstance(body, list) or not body:
+        return ()
+    if not isinstance(body[0], msgspec.Raw):
+        return tuple(k for k in _KEY if not any(isinstance(i, dict) and k in i for i in body))
+    return tuple(k for k, key in _KEY.items() if not any(key.search(r) for r in body))
+
+
+def fill_missing(client: Client, listed: ContentList, pool: Executor | None = None) -> tuple[ContentList, dict]:
+    """The list with owners and tags it came without, read another documented way: owners
+    from the users table by owner_guid, tags from GET /v1/tags/{id}/content per tag. Returns
+    (list, {"content_owner" / "content_tags": how each was read, or why it could not be})."""
+    content, tags, how = listed.content, listed.tags, {}
+    if "owner" in listed.missing:
+        why = "the content list came without owner although include=owner was asked"
+        try:
+            users = fetch_users(client, pool)
+            names = dict(zip(users["guid"], users["username"], strict=True))
+            content = content.assign(owner_username=content["owner_guid"].map(names).astype(
+                content["owner_username"].dtype))
+            how["content_owner"] = f"the users table joined on owner_guid ({why})"
+        except ConnectError as e:
+            how["content_owner"] = f"missing: {why}, and the users table could not be read: {e}"
+    if "tags" in listed.missing:
+        why = "the content list came without tags although include=tags was asked"
+        try:
+            tags = _tags_by_tag(client, content["guid"], pool)
+            how["content_tags"] = f"GET /v1/tags/{{id}}/content per tag ({why})"
+        except ConnectError as e:
+            how["content_tags"] = f"missing: {why}, and the tags could not be read another way: {e}"
+    return ContentList(content, tags, listed.digests, missing=listed.missing), how
+
+
+def _tags_by_tag(client: Client, guids: pd.Series, pool: Executor | None) -> pd.DataFrame:
+    """content_tags rows from each tag's content list, in content order, then tag order."""
+    all_tags = [t for t in client.get_json("v1/tags") or [] if isinstance(t, dict) and t.get("id") is not None]
+
+    def items(tag):
+        return [i.get("guid") for i in client.get_json(f"v1/tags/{tag['id']}/content") or [] if isinstance(i, dict)]
+
+    lists = list(pool.map(items, all_tags)) if pool else [items(t) for t in all_tags]
+    order = {g: n for n, g in enumerate(guids)}
+    rows = sorted(((order[g], k, g, t) for k, (t, gs) in enumerate(zip(all_tags, lists, strict=True))
+                   for g in gs if g in order), key=lambda r: r[:2])
+    return frame([{"content_guid": g, "tag_id": t["id"], "tag_name": t.get("name")} for _, _, g, t in rows],
+                 "content_tags")
 
 
 def _listed(raws: list[msgspec.Raw], digests: list[bytes], old: ContentList | None) -> ContentList:
@@ -214,14 +279,26 @@ def _items(body) -> list:
 
 
 def fetch_bundles(client: Client, content_guid: str) -> list[dict] | None:
-    """One content item's bundles as bundles-table rows; None when the item is gone."""
+    """One content item's bundles as bundles-table rows, every page of them; None when the
+    item is gone. The rows' `complete` is False when the list could not be read to its end."""
     try:
-        items = client.get_json(f"v1/content/{segment(content_guid)}/bundles")
+        items, complete = fetch_listed(client, f"v1/content/{segment(content_guid)}/bundles",
+                                       key=lambda b: b.get("id") if isinstance(b, dict) else id(b))
     except NotFoundError:
         return None  # deleted while we were fetching
     return [{"content_guid": content_guid, "bundle_id": b.get("id"), "created_time": b.get("created_time"),
-             "active": b.get("active"), "size": b.get("size")}
+             "active": b.get("active"), "size": b.get("size"), "complete": complete}
             for b in (items or []) if isinstance(b, dict)]
+
+
+def cut_short(bundles: pd.DataFrame, content: pd.DataFrame, incomplete: set[str]) -> list[str]:
+    """Guids of items whose bundle list looks cut short: not read to its end, or without the
+    item's active bundle (content.bundle_id), which every whole list holds."""
+    listed = set(zip(bundles["content_guid"], bundles["bundle_id"].astype(str), strict=True))
+    deployed = content[content["bundle_id"].notna()]
+    missing = {g for g, b in zip(deployed["guid"], deployed["bundle_id"].astype(str), strict=True)
+               if (g, b) not in listed}
+    return sorted(missing | incomplete)
 
 
 def fetch_tags(client: Client) -> pd.DataFrame:

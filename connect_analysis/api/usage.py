@@ -6,6 +6,11 @@ API's from/to are both inclusive, so each slice keeps only the records whose tim
 (a visit's `time`, a session's `started`) falls in [slice start, slice end), the last
 slice also keeping its end: every record lands in exactly one slice. Shiny sessions
 overlapping two slices are returned by both and kept once, by their start.
+
+A Shiny session belongs to a window when it overlaps it (started <= end and, unless
+still open, ended >= start): the server returns such sessions for `from=`, and the
+first slice keeps those that started before the window (unless `earlier=False`, when
+another part of a refresh already holds them).
 """
 
 from __future__ import annotations
@@ -62,14 +67,21 @@ def fetch_visits(client: Client, start: datetime, end: datetime, *, pool: Execut
 
 def fetch_shiny_sessions(client: Client, start: datetime, end: datetime, *, pool: Executor | None = None,
                          workers: int = 8, end_inclusive: bool = True,
-                         on_slice: Callable[[], None] | None = None) -> pd.DataFrame:
-    """Shiny sessions that started in [start, end] (ended may be null: still open)."""
+                         on_slice: Callable[[], None] | None = None, earlier: bool = True) -> pd.DataFrame:
+    """Shiny sessions that started in [start, end] (ended may be null: still open), and with
+    `earlier` those that started before `start` and were still running at it (overlap)."""
     return _fetch_sliced(client, SHINY, "shiny_sessions", start, end, pool, workers,
-                         end_inclusive, on_slice)
+                         end_inclusive, on_slice, earlier)
+
+
+def still_running(sessions: pd.DataFrame, at: datetime):
+    """Mask of sessions open or ended at or after `at` (True/False per row)."""
+    ended = sessions["ended"]
+    return (ended.isna() | (ended >= at)).to_numpy(dtype=bool)
 
 
 def _fetch_sliced(client, path, table, start, end, pool, workers, end_inclusive,
-                  on_slice) -> pd.DataFrame:
+                  on_slice, earlier=False) -> pd.DataFrame:
     if end < start:
         return schema.empty(table)
     parts = slices(start, end, slice_count(start, end, workers))
@@ -81,6 +93,8 @@ def _fetch_sliced(client, path, table, start, end, pool, workers, end_inclusive,
         t = df[TIME_FIELD[table]]
         last = i == len(parts) - 1
         keep = (t >= lo) & ((t <= hi) if (last and end_inclusive) else (t < hi))
+        if earlier and i == 0:  # sessions begun before the window and still running in it
+            keep = keep | ((t < lo) & still_running(df, lo))
         if on_slice:
             on_slice()
         return df[keep.fillna(False)]

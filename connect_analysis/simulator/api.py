@@ -95,6 +95,18 @@ def records(df: pd.DataFrame) -> list[dict]:
     return [dict(zip(cols, row, strict=True)) for row in zip(*cols.values(), strict=True)]
 
 
+@dataclass(frozen=True)
+class Quirks:
+    """Ways real servers differ from the reference: bundles_page_size None slices bundle lists
+    only when asked (page_number/page_size), 0 never pages them, N always pages them at most N
+    per page (default min(20, N), as the OpenAPI reference documents); ignore_include answers
+    the content list without owner and tags whatever `include` asks (the 2023.09 reference
+    does not list it)."""
+
+    bundles_page_size: int | None = None
+    ignore_include: bool = False
+
+
 @dataclass
 class Request:
     path: str
@@ -103,6 +115,7 @@ class Request:
     version: tuple[int, ...]
     base_url: str
     state: ServerState
+    quirks: Quirks = Quirks()
 
     @property
     def role(self) -> str:

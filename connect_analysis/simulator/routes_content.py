@@ -12,6 +12,8 @@ V_ENV_GUID = (2025, 9, 0)  # environment_guid, default_environment_guid, public_
 
 
 def _includes(req: Request) -> set[str]:
+    if req.quirks.ignore_include:
+        return set()
     raw = req.query.get("include", "")
     wanted = {p.strip() for p in raw.split(",") if p.strip()}
     allowed = {"tags", "owner"}
@@ -95,14 +97,19 @@ def content_bundles(req: Request, guid: str):
         bundles = [{**b, **dict.fromkeys(("cluster_name", "image_name", "r_version", "py_version",
                                           "quarto_version", "r_environment_management",
                                           "py_environment_management"))} for b in bundles]
-    if "page_number" in req.query or "page_size" in req.query:  # newest servers slice
+    cap = req.quirks.bundles_page_size
+    if cap is None and ("page_number" in req.query or "page_size" in req.query):  # slices when asked
         number, size = req.int_param("page_number", 1), req.int_param("page_size", 20)
+        bundles = bundles[(number - 1) * size: number * size]
+    elif cap:  # always pages, however large a page is asked for
+        number, size = req.int_param("page_number", 1), min(cap, req.int_param("page_size", min(20, cap)))
         bundles = bundles[(number - 1) * size: number * size]
     return bundles
 
 
 def content_bundle(req: Request, guid: str, bundle_id: str):
-    for b in content_bundles(req, guid):
+    whole = Request(req.path, {}, req.user, req.version, req.base_url, req.state)  # not paged
+    for b in content_bundles(whole, guid):
         if b["id"] == bundle_id:
             return b
     raise ApiError(4)

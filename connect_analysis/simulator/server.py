@@ -18,7 +18,7 @@ from . import routes_admin as admin
 from . import routes_content as content
 from . import routes_jobs as jobs
 from . import routes_usage as usage
-from .api import ApiError, Request, RouteNotFound, ServerState, Streamed, parse_version
+from .api import ApiError, Quirks, Request, RouteNotFound, ServerState, Streamed, parse_version
 from .data import Dataset
 from .generate import generate_dataset
 
@@ -74,6 +74,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         sim = self.sim
+        arrived = sim.arrive()
+        try:
+            if sim.workers is None:
+                return self._serve()
+            with sim.workers:  # a server of `capacity` workers: more requests wait in a queue
+                return self._serve()
+        finally:
+            sim.depart(arrived)
+
+    def _serve(self):
+        sim = self.sim
         if sim.latency_s:
             time.sleep(sim.latency_s)
         fault = sim.draw_fault()
@@ -110,7 +121,8 @@ class _Handler(BaseHTTPRequestHandler):
         if not path.startswith("/__api__/"):
             raise RouteNotFound
         sub = path[len("/__api__"):].rstrip("/") or "/"
-        req = Request(path=sub, query=query, user=None, version=sim.version, base_url=sim.url, state=sim.state)
+        req = Request(path=sub, query=query, user=None, version=sim.version, base_url=sim.url, state=sim.state,
+                      quirks=sim.quirks)
         if sub == "/server_settings":  # read by clients before they authenticate
             return 200, admin.server_settings(req, sim.connect_version)
         handler, since, m = _route(sub)
@@ -181,11 +193,14 @@ class Simulator:
 
     url: "http://127.0.0.1:PORT"; keys: {"admin", "publisher", "viewer"} -> API keys of
     real generated users; request_log: [(method, path with query, status)] (status 0: the
-    connection was dropped mid-body); dataset: the data served.
+    connection was dropped mid-body); dataset: the data served. capacity: requests served
+    at once (None: unbounded); the others queue, so latency grows with the load.
+    in_flight / peak_in_flight / response_times(): the load as the server saw it.
     """
 
     def __init__(self, dataset: Dataset, api_key: str, connect_version: str, latency_ms: float,
-                 faults: dict[str, float] | None, seed: int, port: int, retry_after: int):
+                 faults: dict[str, float] | None, seed: int, port: int, retry_after: int,
+                 capacity: int | None = None, quirks: Quirks | None = None):
         self.dataset = dataset
         if not VERSION.fullmatch(connect_version):
             raise ValueError(f"{connect_version!r} is not a Connect version (YYYY.MM.PATCH, e.g. 2024.09.0)")
@@ -197,6 +212,13 @@ class Simulator:
         if unknown:
             raise ValueError(f"unknown fault kinds {sorted(unknown)}; use {FAULT_KINDS}")
         self.retry_after = retry_after
+        if capacity is not None and capacity < 1:
+            raise ValueError(f"capacity must be at least 1 request at once, got {capacity!r}")
+        self.capacity = capacity
+        self.workers = threading.BoundedSemaphore(capacity) if capacity else None
+        self.quirks = quirks or Quirks()
+        self.in_flight = self.peak_in_flight = 0
+        self._times: list[tuple[float, float]] = []  # (arrival, seconds to answer), monotonic clock
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self._log: list[tuple[str, str, int]] = []
@@ -247,6 +269,30 @@ class Simulator:
             if u < edge:
                 return kind
         return None
+
+    def arrive(self) -> float:
+        with self._lock:
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        return time.monotonic()
+
+    def depart(self, arrived: float) -> None:
+        took = time.monotonic() - arrived
+        with self._lock:
+            self.in_flight -= 1
+            self._times.append((arrived, took))
+
+    def response_times(self, since: float = 0.0) -> list[float]:
+        """Seconds each request took from arrival to its last byte (queueing included), for
+        requests that arrived at or after `since` (time.monotonic())."""
+        with self._lock:
+            return [took for arrived, took in self._times if arrived >= since]
+
+    def reset_load(self) -> None:
+        """Forget the peak and the response times so far."""
+        with self._lock:
+            self.peak_in_flight = self.in_flight
+            self._times.clear()
 
     def log(self, method: str, path: str, status: int) -> None:
         with self._lock:
@@ -306,28 +352,33 @@ def _keys(ds: Dataset, api_key: str) -> tuple[dict[str, str], dict[str, str]]:
 def start_simulator(scenario: str = "demo", api_key: str = "admin-key", connect_version: str = "2026.06.0",
                     latency_ms: float = 0.0, fault_rate: float = 0.0, faults: dict[str, float] | None = None,
                     seed: int = 1, port: int = 0, dataset: Dataset | None = None,
-                    now: datetime | None = None, retry_after: int = 0) -> Simulator:
+                    now: datetime | None = None, retry_after: int = 0, capacity: int | None = None,
+                    bundles_page_size: int | None = None, ignore_include: bool = False) -> Simulator:
     """Generate (or take) a dataset and serve it on 127.0.0.1:port (0: any free port).
 
     fault_rate spreads a fraction of requests evenly over 503, 429 and dropped
     connections; `faults` gives per-kind fractions instead ({"503": .1, "drop": .01}).
-    retry_after: seconds sent in 429's Retry-After. Returns a started Simulator; use it
-    as a context manager so the server stops.
+    retry_after: seconds sent in 429's Retry-After. capacity: requests served at once
+    (beyond it they queue: latency grows with the load). bundles_page_size and
+    ignore_include: see api.Quirks. Returns a started Simulator; use it as a context
+    manager so the server stops.
     """
     if faults is None and fault_rate:
         faults = dict.fromkeys(FAULT_KINDS, fault_rate / len(FAULT_KINDS))
     ds = dataset if dataset is not None else generate_dataset(scenario, seed=seed, now=now)
-    return Simulator(ds, api_key, connect_version, latency_ms, faults, seed, port, retry_after).start()
+    quirks = Quirks(bundles_page_size=bundles_page_size, ignore_include=ignore_include)
+    return Simulator(ds, api_key, connect_version, latency_ms, faults, seed, port, retry_after,
+                     capacity, quirks).start()
 
 
 def serve_forever(port: int = 3939, api_key: str = "admin-key", scenario: str = "demo",
                   connect_version: str = "2026.06.0", latency_ms: float = 0.0, fault_rate: float = 0.0,
-                  seed: int = 1) -> None:
+                  seed: int = 1, capacity: int | None = None) -> None:
     """Serve until Ctrl-C; prints the URL (the key is never printed)."""
     print(f"generating the {scenario!r} scenario (seed {seed})...", file=sys.stderr, flush=True)
     sim = start_simulator(scenario=scenario, api_key=api_key, connect_version=connect_version,
                           latency_ms=latency_ms, fault_rate=fault_rate, seed=seed, port=port,
-                          retry_after=1)
+                          retry_after=1, capacity=capacity)
     print(f"Simulated Posit Connect {connect_version} serving at {sim.url}", flush=True)
     try:
         threading.Event().wait()

@@ -48,6 +48,13 @@ class UsageLog:
         if self.end is not None and (self.end == OPEN).any():
             earliest_open = int(self.time[self.end == OPEN].min())
         object.__setattr__(self, "_earliest_open", earliest_open)
+        # how far back a from-window scan must look: the longest closed session (edited logs may
+        # hold longer ones than generated)
+        longest = MAX_SESSION_S
+        if self.end is not None and (self.end != OPEN).any():
+            closed = self.end != OPEN
+            longest = max(longest, int((self.end[closed] - self.time[closed]).max()))
+        object.__setattr__(self, "_longest", longest)
 
     def __len__(self) -> int:
         return len(self.time)
@@ -87,7 +94,7 @@ class UsageLog:
         hi_t = 2**62 if t_to is None else t_to
         if self.end is not None and t_from is not None:
             # a session started earlier may still overlap the window
-            lo_t = min(t_from - MAX_SESSION_S, self._earliest_open)
+            lo_t = min(t_from - self._longest, self._earliest_open)
         found: list[np.ndarray] = []
         count = 0
         chunk = max(limit + 1, 64)
