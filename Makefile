@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP) ## run the whole kit against the embedded simulator; prints the report path
 	$(VENV)/bin/connect-analysis demo --out demo-output
 
-system-deps: ## install Debian packages the tests use (chromium, postgresql, shellcheck)
+system-deps: ## install what the tests use (chromium, postgresql, shellcheck, pdftotext, node; npm ci in tests/browser)
 	@bash .ci/system-deps
 
 test: lint system-deps ## lint, then the whole test suite

@@ -45,7 +45,7 @@ def main() -> int:
     stages: dict[str, list[float]] = {}
     for i in range(args.runs):
         t0 = time.perf_counter()
-        made = build_report(snapshot, work / f"out-{i}", pdf=args.pdf, quarto="")
+        made = build_report(snapshot, work / f"out-{i}", pdf=args.pdf, renderer="builtin")
         total = time.perf_counter() - t0
         for stage, s in made.seconds.items():
             stages.setdefault(stage, []).append(s)

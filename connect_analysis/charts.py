@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 
 import pandas as pd
 import plotly.graph_objects as go
 
-LANGUAGE_COLOURS = {"r": "#2166ac", "python": "#f4a582", "quarto": "#5aae61"}
+LANGUAGE_COLOURS = {"r": "#2166ac", "python": "#b35806", "quarto": "#1b7837"}
+MISSING_PATTERN = dict(shape="x", fgcolor="#ffffff", size=8, solidity=0.3)
 _LAYOUT = dict(template="plotly_white", height=380, margin=dict(l=60, r=20, t=50, b=60))
-_CONFIG = {"displaylogo": False, "responsive": True}
+CONFIG = {"displaylogo": False, "displayModeBar": False, "responsive": True}
 
 
 def plain(text) -> str:
@@ -29,29 +31,27 @@ def plain(text) -> str:
 class Chart:
     """A plotly figure that Jupyter shows natively and the report shows as a div + script."""
 
-    def __init__(self, figure: go.Figure):
+    def __init__(self, figure: go.Figure, description: str = ""):
         self.figure = figure
+        self.description = description or str(figure.layout.title.text or "chart")
 
     def to_json(self) -> str:
-        # plotly's encoder writes <, > and / as \\u escapes, so "</script>" cannot occur
-        return self.figure.to_json()
+        # "<" is written as \\u003c, so the JSON cannot close the script element holding it
+        return self.figure.to_json().replace("<", "\\u003c")
 
     def html(self) -> str:
         spec = self.to_json()
         div_id = "chart-" + hashlib.sha256(spec.encode()).hexdigest()[:12]
-        config = pd.Series(_CONFIG).to_json()
+        config = json.dumps(CONFIG)
         return (
-            f'<div class="ca-chart" id="{div_id}"></div>'
-            "<script>(function(){"
-            f'var el=document.getElementById("{div_id}"),fig={spec};'
-            'if(!window.Plotly){el.textContent="(chart needs plotly.js: see report.html)";return;}'
-            f"Plotly.newPlot(el,fig.data,fig.layout,{config});"
-            "})();</script>"
+            f'<figure class="ca-chart-figure"><div class="ca-chart" id="{div_id}" role="img" '
+            f'aria-label="{html.escape(self.description)}">'
+            f'<p class="ca-chart-alt">{html.escape(self.description)}</p></div>'
+            f'<script type="application/json" class="ca-chart-data" data-chart="{div_id}" '
+            f"data-config='{html.escape(config)}'>{spec}</script></figure>"
         )
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        import json
-
         return {
             "application/vnd.plotly.v1+json": json.loads(self.to_json()),
             "text/html": self.html(),
@@ -72,16 +72,22 @@ def version_use(runtimes: pd.DataFrame) -> Chart:
             name=plain(language),
             x=[f"{plain(language)} {plain(v)}" for v in rows["version"]],
             y=rows["content_count"].astype("float64").tolist(),
-            marker=dict(color=LANGUAGE_COLOURS.get(str(language), "#888"),
-                        line=dict(color=["#d62728" if m else "rgba(0,0,0,0)" for m in missing],
-                                  width=3)),
+            marker=dict(color=LANGUAGE_COLOURS.get(str(language), "#555"),
+                        pattern=dict(MISSING_PATTERN, shape=["x" if m else "" for m in missing])),
+            text=["missing" if m else "" for m in missing], textposition="outside",
             customdata=["missing on the server" if m else "on the server" for m in missing],
             hovertemplate="%{x}: %{y} content items (%{customdata})<extra></extra>",
         )
-    fig.update_layout(title="Runtime versions in use (deployed content; red outline: missing "
-                      "on the server)", xaxis_title="version", yaxis_title="content items",
-                      **_LAYOUT)
-    return Chart(fig)
+    fig.update_layout(title="Runtime versions in use (hatched: missing on the server)",
+                      xaxis_title="version",
+                      yaxis_title="content items", **_LAYOUT)
+    gone = [f"{lang} {v}" for lang, v, m in zip(df["language"], df["version"],
+                                                df.get("missing_on_server", pd.Series(False, index=df.index)).fillna(False),
+                                                strict=True) if m]
+    text = (f"Bar chart of deployed content items per runtime version, {len(df)} versions in use"
+            + (f"; missing on the server: {', '.join(map(str, gone))}." if gone else
+               "; none is missing on the server."))
+    return Chart(fig, text)
 
 
 def usage_ranking(important: pd.DataFrame, top_n: int = 20) -> Chart:
@@ -93,7 +99,7 @@ def usage_ranking(important: pd.DataFrame, top_n: int = 20) -> Chart:
     labels = [f"{len(df) - i}. {label}" for i, label in enumerate(labels)]
     fig = go.Figure()
     for column, name, colour in (("visits", "visits", "#2166ac"),
-                                 ("shiny_sessions", "Shiny sessions", "#f4a582")):
+                                 ("shiny_sessions", "Shiny sessions", "#b35806")):
         if column in df.columns:
             fig.add_bar(name=name, y=labels, x=df[column].fillna(0).astype("float64").tolist(),
                         orientation="h", marker_color=colour,
@@ -104,7 +110,11 @@ def usage_ranking(important: pd.DataFrame, top_n: int = 20) -> Chart:
     layout["margin"] = dict(l=260, r=20, t=50, b=50)
     fig.update_layout(title="Usage in the window (top content)", barmode="stack",
                       xaxis_title="events", **layout)
-    return Chart(fig)
+    top = df.iloc[::-1].head(3)
+    names = [f"{t if isinstance(t, str) else g}" for t, g in zip(top.get("title", top["guid"]), top["guid"],
+                                                             strict=True)]
+    return Chart(fig, f"Bar chart of visits and Shiny sessions of the {len(df)} most used items; "
+                      f"most used: {', '.join(names)}.")
 
 
 def storage_growth(growth: pd.DataFrame, projection: pd.DataFrame | None = None,
@@ -126,11 +136,14 @@ def storage_growth(growth: pd.DataFrame, projection: pd.DataFrame | None = None,
         title += f" (recommended capacity: {recommended_bytes / 1e9:,.0f} GB)"
         peak = max([0.0, *_gb(growth), *(_gb(projection) if projection is not None else [])])
         if recommended_bytes / 1e9 <= 3 * peak:  # a far-off line would flatten the curve
-            fig.add_hline(y=recommended_bytes / 1e9, line=dict(color="#d62728", dash="dot"),
+            fig.add_hline(y=recommended_bytes / 1e9, line=dict(color="#b2182b", dash="dot"),
                           annotation_text="recommended capacity")
     fig.update_layout(title=title, xaxis_title="month",
                       yaxis_title="GB (10^9 bytes)", **_LAYOUT)
-    return Chart(fig)
+    last = _gb(growth)[-1] if len(growth) else 0.0
+    return Chart(fig, f"Line chart of bundle storage by month over {len(growth)} months, "
+                      f"{last:,.1f} GB at the last month" + (", with a 12-month projection."
+                                                            if projection is not None and len(projection) else "."))
 
 
 def _months(df: pd.DataFrame) -> list[str]:

@@ -156,6 +156,11 @@ def preflight(postgres, storage, storage_required_bytes, nodes, service_type, po
     sys.exit(0 if all(r.ok for r in results) else EXIT_ERROR)
 
 
+_renderer_option = click.option(
+    "--renderer", type=click.Choice(["auto", "quarto", "builtin"]), default="auto", show_default=True,
+    help="auto: Quarto when found (QUARTO_PATH, beside this Python, PATH), else the built-in renderer.")
+
+
 def _analysis_options(command):
     """The fields of AnalysisOptions (connect_analysis/options.py) as options of command."""
     from .options import fields_by_name
@@ -236,14 +241,15 @@ def compare(old, new, out):
 @click.option("--keep", type=click.IntRange(min=1), metavar="N", help="Keep only the newest N runs.")
 @click.option("--days", type=click.IntRange(min=1), default=90, show_default=True,
               help="Usage window in days back from now.")
-def run_scheduled(server, out_root, keep, days):
+@_renderer_option
+def run_scheduled(server, out_root, keep, days, renderer):
     """One scheduled run: refresh the snapshot, render OUT_ROOT/YYYY-MM-DD, prune to --keep.
 
     Exit 0 on success, non-zero on any failure; meant for cron.
     """
     from .schedule import scheduled_run
 
-    result = scheduled_run(server, out_root, keep=keep, days=days)
+    result = scheduled_run(server, out_root, keep=keep, days=days, renderer=renderer)
     for path in result.pruned:
         click.echo(f"pruned {path}", err=True)
     click.echo(str(result.report))
@@ -270,11 +276,14 @@ def bundle(out):
 @_analysis_options
 @click.option("--preflight", "preflight_file", type=click.Path(dir_okay=False), metavar="FILE.json",
               help="Results of `preflight --json` to include.")
-def report(snapshot, out, pdf, preflight_file, **options):
+@_renderer_option
+def report(snapshot, out, pdf, preflight_file, renderer, **options):
     """Execute the notebooks on a snapshot and render one self-contained report.html."""
     from .report import build_report
 
-    made = build_report(snapshot, out, options=_options(options), preflight=preflight_file, pdf=pdf)
+    made = build_report(snapshot, out, options=_options(options), preflight=preflight_file, pdf=pdf,
+                        renderer=renderer)
+    _say_warnings(made)
     click.echo(made.html)
     if made.pdf:
         click.echo(made.pdf)
@@ -284,11 +293,19 @@ def report(snapshot, out, pdf, preflight_file, **options):
 @click.option("--out", type=click.Path(file_okay=False), default="demo-output", show_default=True,
               metavar="OUT", help="Where the snapshot and the report go.")
 @click.option("--pdf", is_flag=True, help="Also print report.pdf (headless Chromium).")
-def demo(out, pdf):
+@_renderer_option
+def demo(out, pdf, renderer):
     """Run the whole kit against the embedded simulated server; print the report's path."""
     from .demo import run_demo
 
-    click.echo(run_demo(out, pdf=pdf).html)
+    made = run_demo(out, pdf=pdf, renderer=renderer)
+    _say_warnings(made)
+    click.echo(made.html)
+
+
+def _say_warnings(made) -> None:
+    for line in made.warnings:  # Quarto's own warnings, e.g. a resource it could not fetch
+        click.echo(f"warning: quarto: {line}", err=True)
 
 
 @main.command()

@@ -15,22 +15,22 @@ DEMO_DAYS = 90
 
 
 def make_demo_snapshot(path: str | os.PathLike, *, seed: int = 1) -> Path:
-    """Serve the simulator's demo scenario, fetch it into path (with every bundle, so storage
-    growth has a history), stop the simulator. Returns path."""
+    """Serve the simulator's demo scenario, fetch it into path as a real server of the same
+    Connect version would be fetched by default (2026.06 has the storage endpoints: no
+    per-bundle history, so the report shows none), stop the simulator. Returns path."""
     from .fetch import fetch_snapshot
     from .simulator import start_simulator
 
     key = secrets.token_urlsafe(24)
     with start_simulator(scenario="demo", api_key=key, seed=seed, port=0) as sim:
-        fetch_snapshot(sim.url, Path(path), days=DEMO_DAYS, api_key=key, quiet=True,
-                       bundle_history=True)
+        fetch_snapshot(sim.url, Path(path), days=DEMO_DAYS, api_key=key, quiet=True)
     return Path(path)
 
 
-def run_demo(out: str | os.PathLike = DEMO_OUT, *, pdf: bool = False, quarto: str | None = None):
+def run_demo(out: str | os.PathLike = DEMO_OUT, *, pdf: bool = False, renderer: str = "auto"):
     """Make the demo snapshot in out/snapshot and the report in out. Returns the Report."""
     from .report import build_report
 
     out = Path(out)
     snapshot = make_demo_snapshot(out / "snapshot")
-    return build_report(snapshot, out, pdf=pdf, quarto=quarto)
+    return build_report(snapshot, out, pdf=pdf, renderer=renderer)

@@ -47,18 +47,18 @@ class RunResult:
 
 
 def render_once(server: str, snapshot_dir: str | os.PathLike, out_dir: str | os.PathLike,
-                days: int = 90) -> Path:
+                days: int = 90, renderer: str = "auto") -> Path:
     """Refresh snapshot_dir from the server (incrementally when it holds a snapshot), then
     render the report into out_dir. The key comes from CONNECT_API_KEY. Returns report.html."""
     from .fetch import fetch_snapshot
     from .report import build_report
 
     fetch_snapshot(server, Path(snapshot_dir), days=days)
-    return build_report(Path(snapshot_dir), Path(out_dir)).html
+    return build_report(Path(snapshot_dir), Path(out_dir), renderer=renderer).html
 
 
 def scheduled_run(server: str, out_root: str | os.PathLike, keep: int | None = None,
-                  days: int = 90, today: date | None = None) -> RunResult:
+                  days: int = 90, today: date | None = None, renderer: str = "auto") -> RunResult:
     """One scheduled run into out_root (layout in the module docstring).
 
     keep: how many successful runs to keep (the newest by date); None keeps all.
@@ -77,7 +77,7 @@ def scheduled_run(server: str, out_root: str | os.PathLike, keep: int | None = N
         snapshot = root / SNAPSHOT_DIR
         work = Path(tempfile.mkdtemp(prefix=f".{day}.", suffix=".tmp", dir=root))
         try:
-            report = render_once(server, snapshot, work, days=days)
+            report = render_once(server, snapshot, work, days=days, renderer=renderer)
         except BaseException as e:
             _keep_failed(work, root / f"{day}{FAILED_SUFFIX}")
             if isinstance(e, ConnectAnalysisError | KeyboardInterrupt):

@@ -124,4 +124,4 @@ def _has_user(name: str) -> bool:
 
 
 # --- the report, rendered once per session (test_report*, test_browser, test_demo, test_notebooks) --
-from report_fixtures import demo_report, hostile_report  # noqa: E402,F401
+from report_fixtures import demo_report, hostile_report, large_report  # noqa: E402,F401

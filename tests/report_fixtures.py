@@ -1,6 +1,7 @@
 """Session fixtures for the report tests: each report is rendered once per test session.
 
 demo_report:    `connect-analysis demo` (simulator -> fetch -> analyse -> notebooks -> HTML).
+Both pin `--renderer builtin`, so no test depends on whether a Quarto is installed.
 hostile_report: `connect-analysis report` on a hand-built snapshot whose titles, owner and
                 preflight text carry markup, with a must-keep GUID and a preflight file.
 Both run with a canary CONNECT_API_KEY in the environment, which must appear nowhere.
@@ -33,7 +34,7 @@ class Rendered:
 
 
 def _run_cli(args: list[str]) -> Rendered:
-    env = {k: v for k, v in os.environ.items() if k != "CONNECT_SERVER"}
+    env = {k: v for k, v in os.environ.items() if k not in ("CONNECT_SERVER", "QUARTO_PATH")}
     env["CONNECT_API_KEY"] = CANARY_KEY
     proc = subprocess.run([sys.executable, "-m", "connect_analysis.cli", *args], env=env,
                           capture_output=True, text=True, timeout=600, cwd=REPO)
@@ -45,7 +46,7 @@ def _run_cli(args: list[str]) -> Rendered:
 def demo_report(tmp_path_factory) -> Rendered:
     """The demo, run once: ROOT/demo-output holds the snapshot and the report."""
     root = tmp_path_factory.mktemp("demo")
-    made = _run_cli(["demo", "--out", str(root / "demo-output")])
+    made = _run_cli(["demo", "--out", str(root / "demo-output"), "--renderer", "builtin"])
     assert made.returncode == 0, made.stderr[-3000:]
     return made
 
@@ -62,7 +63,8 @@ def hostile_report(tmp_path_factory) -> Rendered:
         {"name": "postgres", "target": "db:5432", "ok": True, "detail": "PostgreSQL 15.4",
          "fix": None}]))
     made = _run_cli(["report", "--snapshot", str(snapshot), "--out", str(root / "out"),
-                     "--top", "3", "--must-keep", GUIDS[4], "--preflight", str(preflight)])
+                     "--top", "3", "--must-keep", GUIDS[4], "--preflight", str(preflight),
+                     "--renderer", "builtin"])
     assert made.returncode == 0, made.stderr[-3000:]
     return made
 
@@ -73,3 +75,22 @@ def save_artifact(name: str, data: bytes) -> Path:
     path = ARTIFACTS / name
     path.write_bytes(data)
     return path
+
+
+@pytest.fixture(scope="session")
+def large_report(tmp_path_factory) -> Path:
+    """A report of the simulator's `large` scenario (20,500 items), fetched with the default
+    options as from a 2026.06 server; returns the report directory."""
+    import secrets
+
+    from connect_analysis.fetch import fetch_snapshot
+    from connect_analysis.simulator import start_simulator
+
+    root = tmp_path_factory.mktemp("large")
+    key = secrets.token_urlsafe(16)
+    with start_simulator(scenario="large", api_key=key, seed=1, port=0) as sim:
+        fetch_snapshot(sim.url, root / "snapshot", days=90, api_key=key, quiet=True)
+    made = _run_cli(["report", "--snapshot", str(root / "snapshot"), "--out", str(root / "out"),
+                     "--renderer", "builtin"])
+    assert made.returncode == 0, made.stderr[-3000:]
+    return made.out

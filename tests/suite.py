@@ -33,15 +33,16 @@ _INTEGRATION = ["test_analysis_compare", "test_analysis_summary", "test_analysis
                 # issue 18's modules (merged into main without a kind)
                 "test_bounds", "test_contract_openapi", "test_docs_reliability", "test_keyguard",
                 "test_hostile_bounds", "test_hostile_files", "test_hostile_input", "test_hostile_key",
-                "test_hostile_tls"]
-_E2E = ["test_browser", "test_publish", "test_wheel_install"]
+                "test_hostile_tls", "test_report_verdicts"]
+_E2E = ["test_browser", "test_publish", "test_wheel_install", "test_report_pdf"]
 KINDS = {m: "unit" for m in _UNIT} | {m: "integration" for m in _INTEGRATION} | {m: "e2e" for m in _E2E}
 # minutes rather than seconds each (a demo report, a large scenario, the reliability suite)
 SLOW = {"test_fetch", "test_schedule", "test_report", "test_report_quarto", "test_notebooks",
         "test_demo", "test_real_clients", "test_bad_input", "test_faults", "test_secrets",
         "test_untrusted_text", "test_browser", "test_publish", "test_wheel_install",
         "test_hostile_bounds", "test_hostile_files", "test_hostile_input", "test_hostile_key",
-        "test_hostile_tls"}  # the hostile cases: 4 minutes together (measured 2026-12-02)
+        "test_hostile_tls",  # the hostile cases: 4 minutes together (measured 2026-12-02)
+        "test_report_verdicts", "test_report_pdf"}
 
 
 # --- what a test needs from the machine: a skip on a laptop, a failure in CI ------------------

@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 import sys
+from pathlib import Path
 
 import nbformat
 import papermill
@@ -114,8 +115,10 @@ def watched_server(monkeypatch):
 
 def test_missing_default_snapshot_is_a_clear_error_never_a_fetch(tmp_path, monkeypatch, watched_server):
     (tmp_path / "notebooks").mkdir()
-    monkeypatch.chdir(tmp_path / "notebooks")  # where Jupyter runs a notebook from
-    with pytest.raises(SnapshotError, match=r"no snapshot at \.\./demo-output/snapshot: make the demo"):
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")  # the working directory does not matter
+    monkeypatch.setenv("JPY_SESSION_NAME", str(tmp_path / "notebooks" / "01-overview.ipynb"))
+    with pytest.raises(SnapshotError, match=r"no snapshot at \S*/notebooks/\.\./demo-output/snapshot: make the demo"):
         open_snapshot(DEMO_SNAPSHOT)
     assert not (tmp_path / "demo-output").exists()
     assert watched_server.request_log == []  # neither fetched nor simulated
@@ -127,18 +130,58 @@ def test_missing_snapshot_elsewhere_names_the_fetch_command(tmp_path, watched_se
     assert watched_server.request_log == [] and not (tmp_path / "fetched").exists()
 
 
-def test_notebook_runs_with_no_arguments_against_the_demo_snapshot(demo_report, tmp_path):
-    # demo_report.out is ROOT/demo-output, so from ROOT/notebooks the default path finds it
+def test_notebook_runs_with_no_arguments_against_the_demo_snapshot(demo_report, tmp_path, monkeypatch):
+    # demo_report.out is ROOT/demo-output, so for a notebook in ROOT/notebooks-copy (as Jupyter
+    # names it in JPY_SESSION_NAME) the default path finds it, from any working directory
     nb_dir = demo_report.out.parent / "notebooks-copy"
     nb_dir.mkdir(exist_ok=True)
     shutil.copy(notebooks_dir() / "01-overview.ipynb", nb_dir)
+    monkeypatch.setenv("JPY_SESSION_NAME", str(nb_dir / "01-overview.ipynb"))
     out = tmp_path / "01-overview.ipynb"
     papermill.execute_notebook(str(nb_dir / "01-overview.ipynb"), str(out), kernel_name="python3",
-                               progress_bar=False, cwd=str(nb_dir),
+                               progress_bar=False, cwd=str(tmp_path),
                                kernel_manager_class=ThisPythonKernelManager)
-    nb = nbformat.read(out, as_version=4)
-    answers = nb.cells[3].outputs[0].data["text/html"]
+    answers = _answers_html(nbformat.read(out, as_version=4))
     assert "http://127.0.0.1:" in answers and "Content items" in answers
+
+
+def test_default_snapshot_resolves_against_the_notebooks_folder_not_the_cwd(tmp_path, monkeypatch):
+    from connect_analysis.report.notebook import _resolve_default, notebook_folder
+
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    monkeypatch.chdir(tmp_path)  # e.g. `papermill notebooks/01-overview.ipynb` from anywhere
+    assert notebook_folder() == notebooks_dir()
+    assert Path(_resolve_default(DEMO_SNAPSHOT)).resolve() == (notebooks_dir() / DEMO_SNAPSHOT).resolve()
+    assert _resolve_default("snap") == "snap"  # a path the user gave stays theirs
+    (tmp_path / "nb").mkdir()
+    monkeypatch.setenv("JPY_SESSION_NAME", str(tmp_path / "nb" / "x.ipynb"))  # Jupyter's
+    assert Path(_resolve_default(DEMO_SNAPSHOT)).resolve() == tmp_path / "demo-output" / "snapshot"
+
+
+def test_prepare_reads_the_reports_analysis_when_its_options_match(demo_report, monkeypatch):
+    from connect_analysis.report import notebook as ca
+    from connect_analysis.report.stored import RESULT_ENV, RESULT_FILE
+
+    snapshot = str(demo_report.out / "snapshot")
+    monkeypatch.setenv(RESULT_ENV, str(demo_report.out / RESULT_FILE))
+    reused = ca.prepare(snapshot=snapshot)
+    assert reused.reused and reused.summary == json.loads((demo_report.out / "summary.json").read_text())
+    assert len(reused.snapshot.content) == reused.summary["content"]["total"]  # loaded on demand
+    other = ca.prepare(snapshot=snapshot, top_n=3)  # other options: analysed anew
+    assert not other.reused and len(other.summary["important_content"]) == 3
+    monkeypatch.delenv(RESULT_ENV)
+    assert not ca.prepare(snapshot=snapshot).reused
+
+
+def test_one_markdown_cell_says_which_dataframes_are_at_hand():
+    from connect_analysis.report.render import NOTEBOOK_ONLY
+
+    cells = [c for p in NOTEBOOKS for c in nbformat.read(p, as_version=4).cells
+             if NOTEBOOK_ONLY in c.metadata.get("tags", [])]
+    assert len(cells) == 1 and cells[0].cell_type == "markdown"
+    for name in ("result.important_content", "result.runtimes", "run.snapshot", "load_snapshot",
+                 "summary.json"):
+        assert name in cells[0].source
 
 
 def test_check_parameters_tags_and_measured_bytes():
@@ -211,9 +254,15 @@ def test_notebook_with_no_arguments_shows_the_default_snapshot_and_asks_no_serve
     shutil.copy(notebooks_dir() / "01-overview.ipynb", nb_dir)
     demo_url = json.loads((demo_report.out / "summary.json").read_text())["server"]["url"]
     out = nb_dir / "executed.ipynb"
-    papermill.execute_notebook(str(nb_dir / "01-overview.ipynb"), str(out), kernel_name="python3",
-                               progress_bar=False, cwd=str(nb_dir),
-                               kernel_manager_class=JupyterLikeKernelManager)
+    import os
+
+    os.environ["JPY_SESSION_NAME"] = str(nb_dir / "01-overview.ipynb")  # as Jupyter sets it
+    try:
+        papermill.execute_notebook(str(nb_dir / "01-overview.ipynb"), str(out), kernel_name="python3",
+                                   progress_bar=False, cwd=str(nb_dir),
+                                   kernel_manager_class=JupyterLikeKernelManager)
+    finally:
+        del os.environ["JPY_SESSION_NAME"]
     answers = _answers_html(nbformat.read(out, as_version=4))
     assert demo_url in answers and watched_server.url not in answers
     assert watched_server.request_log == []

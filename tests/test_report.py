@@ -65,9 +65,11 @@ def test_server_text_is_never_markup(hostile_report):
     # quotes are harmless in text; they may or may not be entities
     assert any(f"{q}quoted{q} &lt;b&gt;bold&lt;/b&gt;" in outside_plotly
                for q in ('"', "&quot;", "&#34;"))
-    # exactly the report's own scripts: plotly.js, one per chart, the table sorter
+    # exactly the report's own scripts: the tables', plotly.js, the charts' and one JSON
+    # block (data, not code) per chart
     charts = outside_plotly.count('class="ca-chart"')
-    assert outside_plotly.count("<script") == 2 + charts
+    assert len(re.findall(r'<script\b[^>]*\btype="application/json"[^>]*>', outside_plotly)) == charts
+    assert outside_plotly.count("<script") == 3 + charts
     # the executed notebooks' HTML outputs are escaped too
     for name in NOTEBOOKS:
         text = (out / "notebooks" / name).read_text()
@@ -159,7 +161,11 @@ def test_html_loads_nothing_from_another_host(demo_report):
     page = (demo_report.out / "report.html").read_text()
     assert page.count(get_plotlyjs()) == 1  # plotly.js embedded once
     rest = page.replace(get_plotlyjs(), "")
-    assert not re.search(r"""(src|href|action)\s*=\s*["']?\s*(https?:)?//""", rest, re.I)
+    server = json.loads((demo_report.out / "summary.json").read_text())["server"]["url"]
+    # the only absolute URLs are links (<a href>) to the server's own content
+    assert not re.search(r"""(src|action)\s*=\s*["']?\s*(https?:)?//""", rest, re.I)
+    hrefs = re.findall(r"""<(\w+)[^>]*\bhref\s*=\s*["']((?:https?:)?//[^"']*)""", rest, re.I)
+    assert hrefs and all(tag == "a" and url.startswith(server + "/") for tag, url in hrefs)
     assert not re.search(r"<link\b|@import|url\(\s*['\"]?(https?:)?//", rest, re.I)
     assert "cdn." not in rest and "fonts.googleapis" not in rest
 
@@ -211,8 +217,8 @@ def test_report_takes_the_analyze_options_and_agrees_with_analyze(tmp_path):
         assert params["images"] == "server" and params["top_n"] == 2
     page = (tmp_path / "report" / "report.html").read_text()
     assert "120.0 GB (current use 60.0 GB" in page  # the answers
-    assert "60.0 GB (60,000,000,000 bytes)" in page  # the storage section's facts
-    assert page.count(GUIDS[3]) >= 2  # important content: the links table and the full table
+    assert "<td>60.0 GB (measured)</td>" in page  # the storage section's facts
+    assert page.count("<caption") and page.count(">Important content</caption>") == 1  # once
 
 
 class _Page(HTMLParser):
@@ -252,13 +258,15 @@ def test_no_reference_to_another_host(which, request):
     assert page.count(plotly) == 1 and len(re.findall(r"plotly\.js v\d", page)) == 1  # one copy
     parsed = _Page()
     parsed.feed(page.replace(plotly, ""))
-    # nothing the browser would load or follow: no URL in any attribute, script or stylesheet
-    assert [a for a in parsed.attributes if URL.search(a[2])] == []
+    server = json.loads((made.out / "summary.json").read_text())["server"]["url"]
+    # nothing the browser would load: no URL in any attribute but links to the server's
+    # own content, none in any script or stylesheet
+    assert [a for a in parsed.attributes if URL.search(a[2])
+            and not (a[:2] == ("a", "href") and a[2].startswith(server + "/"))] == []
     assert [m for code in parsed.code for m in URL.findall(code) if not m.startswith("//-")] == []
     # URLs appear only as text from the data: the server's own content URLs in table cells, and
     # package notes (e.g. "requires Pandoc (http://pandoc.org)"); none outside the tables
     # except the server's address in the heading
-    server = json.loads((made.out / "summary.json").read_text())["server"]["url"]
     assert all(u.startswith(server) for t in parsed.other_text for u in URL.findall(t))
     cell_urls = [u for t in parsed.cell_text for u in URL.findall(t)]
     assert any(u.startswith(server + "/content/") for u in cell_urls)
@@ -289,18 +297,19 @@ def test_report_opens_with_the_answers(hostile_report):
     assert rows["Python versions in use (content items)"] == \
         "3.11.4 (1), 3.12.1 (1) | missing on the server: 3.12.1"
     assert rows["Quarto versions in use (content items)"] == "1.4.550 (1) | missing on the server: 1.4.550"
-    assert rows["Important content"] == "4 items (listed below, with GUIDs and URLs)"
+    assert rows["Important content"] == "4 items (listed in Important content)"
     assert rows["Bundles"] == "5 bundles, 18.0 MB"
     assert rows["Shared storage: recommended capacity"].startswith("100.0 GB (current use 18.0 MB")
     assert rows["Run-as (custom Unix users)"] == "rstudio-connect (1), svc-&lt;etl&gt; (1)"
     assert rows["Run as the viewing user"] == "1"
-    assert rows["Licence"].startswith("status: activated; tier: enhanced")
+    assert rows["Licence"] == ("status: activated; tier: enhanced; expires 2030-01-01 (1,311 days "
+                               "left); user limit: 25; licensed users: 0")
 
 
 def test_every_analysis_file_is_beside_the_report_and_linked(hostile_report):
     out = hostile_report.out
     page = (out / "report.html").read_text()
-    listed = page[page.index('id="data-files"'):]
+    listed = page[page.index('id="data-files"'):page.index("</main>")]
     hrefs = re.findall(r'<a href="([^"]+)"', listed)
     on_disk = {p.name for p in out.glob("*.csv")} | {"summary.json"}
     assert on_disk <= set(hrefs)
@@ -308,3 +317,26 @@ def test_every_analysis_file_is_beside_the_report_and_linked(hostile_report):
             "run-as.csv"} <= on_disk
     for href in hrefs:
         assert not href.startswith(("/", "http")) and (out / href).is_file(), href
+
+
+def test_the_plan_is_written_beside_the_report_and_linked(demo_report):
+    out = demo_report.out
+    page = (out / "report.html").read_text()
+    plan = json.loads((out / "plan" / "plan.json").read_text())
+    assert plan["format"]
+    top = page[page.index('class="ca-plan"'):]
+    top = top[:top.index("</p>")]
+    for name in ("values.yaml", "rebuild.sh", "plan.json"):
+        assert f'<a href="plan/{name}">{name}</a>' in top and (out / "plan" / name).is_file()
+    listed = page[page.index('id="data-files"'):page.index("</main>")]
+    files = {p.relative_to(out).as_posix() for p in (out / "plan").rglob("*") if p.is_file()}
+    assert files and all(f'href="{f}"' in listed for f in files)
+
+
+@pytest.mark.parametrize("which", ["demo_report", "hostile_report"])
+def test_no_duplicate_ids_and_one_h1(which, request):
+    page = (request.getfixturevalue(which).out / "report.html").read_text()
+    body = page[:page.index('id="ca-plotly-source"')]
+    ids = re.findall(r'\sid="([^"]+)"', body)
+    assert len(ids) > 20 and len(ids) == len(set(ids)), [i for i in ids if ids.count(i) > 1][:5]
+    assert body.count("<h1") == 1 and '<main id="main"' in body and 'href="#main"' in body

@@ -104,11 +104,11 @@ def test_scheduled_runs_end_to_end(simulator, tmp_path):
     today = datetime.now(UTC).date().isoformat()  # runs are named by their UTC date
     _make_runs(root, ["2000-01-01", "2000-01-01.failed", today])
     (root / today / "marker").write_text("an earlier run today")
-    env = {**os.environ, "CONNECT_API_KEY": KEY}
+    env = {k: v for k, v in os.environ.items() if k != "QUARTO_PATH"} | {"CONNECT_API_KEY": KEY}
 
     seen = len(simulator.request_log)
     done = _run_cli("--server", simulator.url, "--out-root", str(root), "--days", "30", "--keep", "1",
-                    env=env)
+                    "--renderer", "builtin", env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == str(root / today / "report.html")
     assert "pruned" in done.stderr and "2000-01-01" in done.stderr

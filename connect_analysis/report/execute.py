@@ -33,6 +33,7 @@ class ThisPythonKernelManager(KernelManager):
     """
 
     kernel_log: Path | None = None
+    extra_env: dict[str, str] = {}  # set per run on a subclass, like kernel_log
 
     @property
     def kernel_spec(self) -> KernelSpec:
@@ -45,6 +46,7 @@ class ThisPythonKernelManager(KernelManager):
         env = dict(kw.get("env") or {})
         for name in HIDDEN_FROM_KERNEL:
             env.pop(name, None)
+        env.update(self.extra_env)
         kw["env"] = env
         if self.kernel_log is not None:
             with open(self.kernel_log, "ab") as log:  # the child keeps its own copy of the fd
@@ -99,17 +101,20 @@ def notebook_parameters(path: Path) -> list[Parameter]:
 
 
 def execute_notebooks(notebooks: list[Path], out_dir: Path, parameters: dict,
-                      *, cwd: Path | None = None, jobs: int | None = None) -> list[Path]:
+                      *, cwd: Path | None = None, jobs: int | None = None,
+                      env: dict[str, str] | None = None) -> list[Path]:
     """Execute each notebook into out_dir (same file name); returns the paths, in order.
 
     Notebooks are independent, so up to `jobs` run at once (default: one per CPU, at most 4).
     Each receives only the parameters it declares. Every executed copy is kept, failed or
     not; ReportError names the first notebook (in order) that failed, and its cell.
+    env: variables added to each kernel's environment.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     jobs = max(1, min(jobs or os.cpu_count() or 1, 4, len(notebooks)))
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(_execute_one, nb, out_dir, parameters, cwd) for nb in notebooks]
+        futures = [pool.submit(_execute_one, nb, out_dir, parameters, cwd, env or {})
+                   for nb in notebooks]
         errors = [f.exception() for f in futures]
     for error in errors:
         if error is not None:
@@ -117,7 +122,8 @@ def execute_notebooks(notebooks: list[Path], out_dir: Path, parameters: dict,
     return [out_dir / nb.name for nb in notebooks]
 
 
-def _execute_one(nb: Path, out_dir: Path, parameters: dict, cwd: Path | None) -> Path:
+def _execute_one(nb: Path, out_dir: Path, parameters: dict, cwd: Path | None,
+                 env: dict[str, str]) -> Path:
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -127,7 +133,7 @@ def _execute_one(nb: Path, out_dir: Path, parameters: dict, cwd: Path | None) ->
     log = out_dir / f"{nb.stem}.kernel.log"
     log.unlink(missing_ok=True)
     manager = type("KernelManagerFor" + nb.stem.replace("-", "_"), (ThisPythonKernelManager,),
-                   {"kernel_log": log})
+                   {"kernel_log": log, "extra_env": dict(env)})
     try:
         papermill.execute_notebook(
             str(nb), str(target), parameters=given, kernel_name=KERNEL_NAME,

@@ -79,6 +79,9 @@ def assert_one_line(run: Run, *words: str, exit_code: int | None = 1) -> str:
     assert len(line) < 600, line
     return line
 
+RENDERING = ("report", "demo", "run")  # the commands that render a report
+
+
 class Kit:
     """Runs `connect-analysis ...` in a subprocess; every run is scanned for the key."""
 
@@ -102,6 +105,8 @@ class Kit:
 
     def start(self, *args: str, key: str | None = KEY, env: dict | None = None, **popen) -> subprocess.Popen:
         """Start a command without waiting (for Ctrl-C, and slow rows run side by side)."""
+        if args and args[0] in RENDERING and "--renderer" not in args:
+            args = (*args, "--renderer", "builtin")  # never depend on an installed Quarto
         return subprocess.Popen([*cli_command(), *map(str, args)], cwd=self.base,
                                 env={**self.env(key), **(env or {})}, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True, **popen)
