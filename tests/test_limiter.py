@@ -113,7 +113,7 @@ def test_the_simulator_queues_requests_beyond_its_capacity(dataset, capacity, sl
     assert len(times) == 16 and peak >= 8  # (some may arrive after others were answered)
     assert times[0] >= 0.05 and slowest * 0.05 <= times[-1] < (slowest + 2.5) * 0.05
     if capacity:
-        assert statistics.median(times) >= 0.1  # most waited in the queue
+        assert statistics.median(times) >= 0.075  # most waited in the queue (unqueued: ~0.05)
 
 
 def test_simulate_offers_a_capacity():

@@ -60,7 +60,8 @@ def test_a_total_of_ten_to_the_twelve(kit, snapshot_copy, simulators, demo_datas
         run, before, _ = fetch_bounded(kit, snapshot_copy, proxy.url)
     assert_one_line(run, "1,000,000,000,000 records", "pages ended after")
     intact(snapshot_copy, before)
-    assert len(proxy.requests) < 400
+    # the users listing stopped within a few pages (the rest of the fetch is per-item requests)
+    assert 0 < sum(1 for r in proxy.requests if "/v1/users" in r[1]) < 50
 
 
 @case("offset pages cycling A, B, A, B without a total")
