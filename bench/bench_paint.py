@@ -13,17 +13,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import subprocess
 import sys
 import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))  # the DevTools-over-a-pipe helper the tests use
+from _results import write_result  # noqa: E402
 
 PROBE = """(() => {
   const fcp = performance.getEntriesByName('first-contentful-paint')[0];
@@ -60,21 +58,12 @@ def main() -> int:
                 for _ in range(args.runs)]
         size = report.stat().st_size
     fcp = [r["fcp_ms"] / 1000 for r in runs]
-    result = {
-        "bench": "paint", "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "commit": commit(),
-        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
-                    "load_average": os.getloadavg()},
-        "figures": {"report_bytes": size, "runs": len(runs), "fcp_s": fcp,
-                    "fcp_median_s": statistics.median(fcp), "target_s": 0.6,
-                    "load_s": [r["load_ms"] / 1000 for r in runs],
-                    "charts_drawn": [r["charts_drawn"] for r in runs]},
-    }
-    out = REPO / "bench" / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / f"paint-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
-    path.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result["figures"], indent=2))
+    figures = {"report_bytes": size, "runs": len(runs), "fcp_s": fcp,
+               "fcp_median_s": statistics.median(fcp), "target_s": 0.6,
+               "load_s": [r["load_ms"] / 1000 for r in runs],
+               "charts_drawn": [r["charts_drawn"] for r in runs]}
+    path = write_result("bench_paint", figures)
+    print(json.dumps(figures, indent=2))
     print(path)
     return 0
 
