@@ -21,7 +21,7 @@ _UNIT = ["test_analysis_downtime", "test_analysis_images", "test_analysis_import
          "test_analysis_license", "test_analysis_runtimes", "test_analysis_storage",
          "test_analysis_usage", "test_catalogue", "test_charts", "test_layers", "test_packages",
          "test_paging", "test_snapshot", "test_suite_setup", "test_tables", "test_docs",
-         "test_sizes", "test_timestamps", "test_errors"]
+         "test_sizes", "test_timestamps", "test_errors", "test_report_files"]
 _INTEGRATION = ["test_analysis_compare", "test_analysis_summary", "test_analysis_versions",
                 "test_cli", "test_client", "test_contract_fixtures", "test_demo", "test_fetch",
                 "test_golden_summary", "test_notebooks", "test_process", "test_preflight", "test_real_clients",

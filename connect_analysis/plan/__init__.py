@@ -23,6 +23,18 @@ from .build import FORMAT, Plan, build_plan
 
 PLAN_DIR = "plan"
 EXECUTABLE = (".sh",)
+# what each file of the plan holds, by its path under plan/ (custom-images/ is one entry for
+# the files under it); the report's "Data files" list says it beside each link
+PLAN_FILES = {
+    "plan.json": "the plan: everything below as one document",
+    "values.yaml": "values for the rstudio-connect Helm chart",
+    "environments.json": "execution environments to create (POST /v1/environments bodies)",
+    "environments.sh": "the same with `rsconnect environment add`",
+    "rebuild.sh": "rebuild the content on the new cluster, wave by wave",
+    "caches.sh": "runtime caches to clear",
+    "preflight.sh": "checks to run inside the new cluster",
+    "custom-images/": "a Containerfile and environment.yaml per runtime combination no image serves",
+}
 
 
 def write_plan(result, out_dir, **options) -> Path:
@@ -66,4 +78,4 @@ def plan_snapshot(snapshot_dir, out_dir, *, target_version: str | None = None,
                       service_type=service_type, check_nodeports=check_nodeports, **options)
 
 
-__all__ = ["FORMAT", "PLAN_DIR", "Plan", "build_plan", "plan_snapshot", "write_plan"]
+__all__ = ["FORMAT", "PLAN_DIR", "PLAN_FILES", "Plan", "build_plan", "plan_snapshot", "write_plan"]

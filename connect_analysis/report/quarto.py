@@ -22,6 +22,7 @@ from pathlib import Path
 
 import nbformat
 
+from ..analysis.output import write_atomic
 from ..assets import quarto_project_file, templates_dir
 from ..errors import ReportError
 from .quarto_check import check_page, strip_widget_cdn
@@ -32,7 +33,6 @@ from .render import (
     header_html,
     plotly_js,
     report_cells,
-    write_atomic,
 )
 from .renderer import Renderer
 

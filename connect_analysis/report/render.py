@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
-import os
 import re
 from pathlib import Path
 
@@ -20,33 +19,12 @@ import jinja2
 import nbformat
 
 from .. import __version__
+from ..analysis.output import ANALYSIS_FILES, write_atomic
 from ..assets import templates_dir
 from ..errors import ReportError
+from ..plan import PLAN_DIR, PLAN_FILES
 from ..tables import day
 from .verdicts import verdicts_html
-
-# what each analysis file beside the report holds (files not listed are linked without a note)
-DATA_FILES = {
-    "summary.json": "the answers, machine-readable",
-    "important-content.csv": "important content: GUIDs, access paths, usage, why picked",
-    "runtimes.csv": "R, Python and Quarto versions in use and on the server",
-    "image-coverage.csv": "each execution image: its runtimes, the content it can run",
-    "content-images.csv": "each content item: the images that can run it",
-    "warm-list.csv": "runtime cache warm list for the important content",
-    "storage-by-content.csv": "bundle bytes per content item",
-    "storage-growth.csv": "bundle bytes added per month",
-    "storage-projection.csv": "12-month storage projection",
-    "downtime-by-app-mode.csv": "content and bundles by type",
-    "run-as.csv": "content with a custom run-as user or run-as-current-user",
-    "readiness.csv": "every item's readiness verdict on the new cluster, reasons, what to do",
-    "plan/plan.json": "the plan: everything below as one document",
-    "plan/values.yaml": "values for the rstudio-connect Helm chart",
-    "plan/environments.json": "execution environments to create (POST /v1/environments bodies)",
-    "plan/environments.sh": "the same with `rsconnect environment add`",
-    "plan/rebuild.sh": "rebuild the content on the new cluster, wave by wave",
-    "plan/caches.sh": "runtime caches to clear",
-    "plan/preflight.sh": "checks to run inside the new cluster",
-}
 
 
 def section_html(notebook: nbformat.NotebookNode) -> str:
@@ -113,16 +91,25 @@ def header_html(summary: dict, rendered_by: str, out_dir: Path | None = None) ->
 
 
 def data_files(out_dir: Path, executed: list[Path]) -> list[tuple[str, str]]:
-    """(relative href, what it holds) for each analysis file and executed notebook in out_dir."""
-    names = ["summary.json"] * (out_dir / "summary.json").exists()
-    names += sorted(p.name for p in out_dir.glob("*.csv"))
-    plan = out_dir / "plan"  # connect_analysis.plan.write_plan's files
-    names += sorted(p.relative_to(out_dir).as_posix() for p in plan.rglob("*") if p.is_file()) \
-        if plan.is_dir() else []
-    files = [(name, DATA_FILES.get(name, "")) for name in names]
+    """(relative href, what it holds) for each file beside the report: the analysis's files in
+    the order it writes them (analysis ANALYSIS_FILES), any other CSV, the plan's files, the
+    executed notebooks."""
+    names = [name for name in ANALYSIS_FILES if (out_dir / name).is_file()]
+    names += sorted(p.name for p in out_dir.glob("*.csv") if p.name not in ANALYSIS_FILES)
+    files = [(name, ANALYSIS_FILES.get(name, "")) for name in names]
+    plan = out_dir / PLAN_DIR  # connect_analysis.plan.write_plan's files
+    if plan.is_dir():
+        inside = sorted(p.relative_to(plan).as_posix() for p in plan.rglob("*") if p.is_file())
+        files += [(f"{PLAN_DIR}/{name}", _plan_note(name)) for name in inside]
     files += [(p.relative_to(out_dir).as_posix(), "executed notebook (run record)")
               for p in executed if p.is_relative_to(out_dir)]
     return files
+
+
+def _plan_note(name: str) -> str:
+    """What the plan file plan/name holds (PLAN_FILES; a key ending in / covers a directory)."""
+    return next((about for key, about in PLAN_FILES.items()
+                 if name == key or (key.endswith("/") and name.startswith(key))), "")
 
 
 def files_html(files: list[tuple[str, str]]) -> str:
@@ -160,14 +147,6 @@ def render_html(executed: list[Path], out_dir: Path, summary: dict | None = None
 
     check_page(page)  # the same check as after a Quarto render
     return write_atomic(out_dir / "report.html", page)
-
-
-def write_atomic(target: Path, text: str) -> Path:
-    """Write text to target through a temporary sibling and a rename."""
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, target)
-    return target
 
 
 def plotly_js() -> bytes:
