@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from plotly.offline import get_plotlyjs
 from report_fixtures import CANARY_KEY, PREFLIGHT_DETAIL, REPO
 from report_snapshot import BOLD_TITLE, GUIDS, HOSTILE_OWNER, SCRIPT_TITLE, write_hostile_snapshot
 
+from connect_analysis.analysis.output import ANALYSIS_FILES
 from connect_analysis.errors import ReportError
 from connect_analysis.report import notebooks_dir
 from connect_analysis.report.execute import execute_notebooks, notebook_paths
@@ -119,12 +121,35 @@ def test_a_failing_notebook_is_named_with_its_cell_and_kept(tmp_path):
     message = str(err.value)
     assert "02-bad.ipynb" in message and "cell 3" in message
     assert "ValueError: no such runtime" in message and "\n" not in message
+    e = err.value  # the same facts as attributes (papermill's cell 3: after the injected one)
+    assert (e.notebook, e.cell_index, e.exec_count, e.ename, e.evalue, e.run_record) == (
+        "02-bad.ipynb", 3, 4, "ValueError", "no such runtime", str(out / "02-bad.ipynb"))
     kept = nbformat.read(out / "02-bad.ipynb", as_version=4)
     errors = [c for c in kept.cells if any(o.output_type == "error" for o in c.get("outputs", []))]
     assert [c.source for c in errors] == ["raise ValueError('no such runtime')"]
     ran = nbformat.read(out / "01-good.ipynb", as_version=4)
     assert ran.cells[2].outputs[0].text == "/data/snap\n"  # given only what it declares
     assert ran.metadata.papermill.parameters == {"snapshot": "/data/snap"}
+
+
+def test_a_notebook_failing_under_the_cli_is_one_line(tmp_path):
+    # a real report whose kernels cannot import plotly (an IPython startup file, as a user's
+    # profile could hold, hides it): the first notebook's set-up cell fails in the kernel
+    startup = tmp_path / "ipython" / "profile_default" / "startup"
+    startup.mkdir(parents=True)
+    (startup / "00-no-plotly.py").write_text("import sys\nsys.modules['plotly'] = None\n")
+    snapshot = write_hostile_snapshot(tmp_path / "snap")
+    proc = subprocess.run([sys.executable, "-m", "connect_analysis.cli", "report", "--snapshot",
+                           str(snapshot), "--out", str(tmp_path / "out"), "--renderer", "builtin"],
+                          capture_output=True, text=True, timeout=300, cwd=REPO,
+                          env={**os.environ, "IPYTHONDIR": str(tmp_path / "ipython")})
+    record = tmp_path / "out" / "notebooks" / "01-overview.ipynb"
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.splitlines() == [
+        "error: notebook 01-overview.ipynb failed in cell 4, In [3] ('from connect_analysis "
+        "import charts, tables'): ModuleNotFoundError: No module named 'plotly.graph_objects'; "
+        f"'plotly' is not a package (run record: {record})"]
+    assert record.is_file() and not (tmp_path / "out" / "report.html").exists()
 
 
 def test_kernel_is_this_python_without_the_key(tmp_path, monkeypatch):
@@ -313,6 +338,7 @@ def test_every_analysis_file_is_beside_the_report_and_linked(hostile_report):
     hrefs = re.findall(r'<a href="([^"]+)"', listed)
     on_disk = {p.name for p in out.glob("*.csv")} | {"summary.json"}
     assert on_disk <= set(hrefs)
+    assert [h for h in hrefs if "/" not in h] == list(ANALYSIS_FILES)  # readiness.csv too
     assert {"important-content.csv", "runtimes.csv", "image-coverage.csv", "storage-by-content.csv",
             "run-as.csv"} <= on_disk
     for href in hrefs:

@@ -144,10 +144,13 @@ def _execute_one(nb: Path, out_dir: Path, parameters: dict, cwd: Path | None,
         raise ReportError(
             f"notebook {nb.name} failed in cell {e.cell_index}, In [{e.exec_count}] "
             f"({first.strip()[:60]!r}): "
-            f"{e.ename}: {_one_line(e.evalue)} (run record: {target})") from None
+            f"{e.ename}: {_one_line(e.evalue)} (run record: {target})",
+            notebook=nb.name, cell_index=e.cell_index, exec_count=e.exec_count, ename=e.ename,
+            evalue=e.evalue, run_record=str(target)) from None
     except Exception as e:  # kernel died, could not start, unreadable notebook
         raise ReportError(f"notebook {nb.name} could not run: {type(e).__name__}: "
-                          f"{_one_line(str(e))} (run record: {target})") from None
+                          f"{_one_line(str(e))} (run record: {target})", notebook=nb.name,
+                          run_record=str(target) if target.exists() else None) from None
     return target
 
 
