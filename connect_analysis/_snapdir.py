@@ -12,6 +12,8 @@
 - `swap(tmp, dest)` fsyncs the new files, then exchanges the two directories in one
   atomic step (renameat2 RENAME_EXCHANGE; two renames where the file system lacks it) and
   removes the old one. At every instant dest is the old or the new snapshot.
+- `rename_over(tmp, dest)` is those two renames alone (snapshot.replace_dir uses it for
+  the plan's directory): the old dest moved aside, put back if the rename fails.
 """
 
 from __future__ import annotations
@@ -194,6 +196,13 @@ def swap(tmp: Path, dest: Path) -> None:
         _fsync_dir(dest.parent)
         shutil.rmtree(tmp, ignore_errors=True)  # now the previous snapshot
         return
+    rename_over(tmp, dest)
+
+
+def rename_over(tmp: Path, dest: Path) -> None:
+    """Rename directory tmp to dest in two renames: an existing dest is moved aside first
+    (.NAME.old-PID, which recover() knows), put back if the rename fails, and removed only
+    after the rename is on the disk."""
     old = None
     if dest.exists():
         old = dest.with_name(f".{dest.name}.old-{os.getpid()}")

@@ -312,19 +312,8 @@ def file_metadata(path: Path) -> dict[bytes, bytes]:
 
 def replace_dir(tmp: Path, dest: Path) -> None:
     """Rename directory tmp to dest; an existing dest is moved aside first and removed only
-    after, and put back if the rename fails."""
-    old = None
-    if dest.exists():
-        old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
-        os.rename(dest, old)
-    try:
-        os.rename(tmp, dest)
-    except OSError:
-        if old is not None:
-            os.rename(old, dest)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    after, and put back if the rename fails (_snapdir.rename_over)."""
+    _snapdir.rename_over(tmp, dest)
 
 
 def load_snapshot(path: str | os.PathLike, columns: dict[str, list[str]] | None = None,

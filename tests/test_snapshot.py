@@ -5,12 +5,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from connect_analysis import _snapdir
 from connect_analysis.errors import SnapshotError
 from connect_analysis.schema import conform
 from connect_analysis.snapshot import (
     SnapshotWriter,
     load_snapshot,
     read_encoded,
+    replace_dir,
     write_snapshot,
 )
 
@@ -136,3 +138,38 @@ def test_a_table_not_loaded_raises_naming_it_not_an_empty_table(tmp_path):
     assert len(whole.visits) == 0 and "time" in whole.visits.columns  # loaded, and empty
     with pytest.raises(AttributeError):
         part.no_such_table  # noqa: B018
+
+
+def _dir_with(path, text):
+    path.mkdir()
+    (path / "f.txt").write_text(text)
+    return path
+
+
+def test_replace_dir_puts_the_new_directory_in_place_of_the_old(tmp_path):
+    dest = tmp_path / "plan"
+    replace_dir(_dir_with(tmp_path / ".new1", "first"), dest)  # no dest yet: one rename
+    assert (dest / "f.txt").read_text() == "first"
+    replace_dir(_dir_with(tmp_path / ".new2", "second"), dest)  # dest moved aside, then removed
+    assert (dest / "f.txt").read_text() == "second"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan"]
+
+
+def test_replace_dir_puts_the_old_directory_back_when_the_rename_fails(tmp_path):
+    dest = _dir_with(tmp_path / "plan", "old")
+    with pytest.raises(FileNotFoundError):
+        replace_dir(tmp_path / ".never-written", dest)
+    assert (dest / "f.txt").read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan"]
+
+
+@pytest.mark.parametrize("exists", [True, False], ids=["over-a-snapshot", "new"])
+def test_swap_and_its_two_rename_fallback_leave_only_the_new_directory(tmp_path, exists):
+    dest = tmp_path / "snap"
+    if exists:
+        _dir_with(dest, "old")
+    _snapdir.swap(_dir_with(tmp_path / ".snap.1.x.tmp", "new"), dest)
+    assert (dest / "f.txt").read_text() == "new"
+    _snapdir.rename_over(_dir_with(tmp_path / ".snap.1.y.tmp", "newer"), dest)  # the fallback
+    assert (dest / "f.txt").read_text() == "newer"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["snap"]
