@@ -25,6 +25,8 @@ _UNIT = ["test_analysis_downtime", "test_analysis_images", "test_analysis_import
 _INTEGRATION = ["test_analysis_compare", "test_analysis_summary", "test_analysis_versions",
                 "test_cli", "test_client", "test_contract_fixtures", "test_demo", "test_fetch",
                 "test_golden_summary", "test_notebooks", "test_process", "test_preflight", "test_real_clients",
+                "test_preflight_connect", "test_preflight_nodeports", "test_preflight_postgres",
+                "test_preflight_storage",
                 "test_report", "test_report_quarto", "test_schedule", "test_simulator",
                 "test_simulator_usage", "test_sysreqs", "test_bad_input", "test_faults",
                 "test_secrets", "test_untrusted_text", "test_analysis_readiness", "test_fetch_jobs",

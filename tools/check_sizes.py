@@ -26,7 +26,6 @@ ALLOWED = {
     "tests/reliability/test_bad_input.py: module": _OTHER_BRANCH,
     "tests/test_fetch.py: module": _OTHER_BRANCH,
     "tests/test_plan.py: module": _OTHER_BRANCH,
-    "tests/test_preflight.py: module": "temporarily: not split yet (one file per preflight check)",
 }
 
 
