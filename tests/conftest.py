@@ -123,5 +123,7 @@ def _has_user(name: str) -> bool:
     return True
 
 
-# --- the report, rendered once per session (test_report*, test_browser, test_demo, test_notebooks) --
+# --- once per session: the report (test_report*, test_browser, test_demo, test_notebooks) and
+# the demo's plan (test_plan, test_plan_values, test_plan_scripts) ---------------------------------
+from plan_checks import demo_plan  # noqa: E402,F401
 from report_fixtures import demo_report, hostile_report, large_report  # noqa: E402,F401

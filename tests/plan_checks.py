@@ -1,5 +1,6 @@
-"""Checks the plan tests share: the chart's ConfigMap step, rebuild.sh's waves, shellcheck,
-and running a plan's shell file under bash with a recorder in place of rsconnect."""
+"""What the plan tests share: the demo's plan (fixture `demo_plan`, once a session; conftest.py
+imports it), the chart's ConfigMap step, rebuild.sh's waves, shellcheck, and running a plan's
+shell file under bash with a recorder in place of rsconnect."""
 
 from __future__ import annotations
 
@@ -12,11 +13,31 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 CANARY_KEY = "canary-key-plan-7d1e0f3a"
 REPO = Path(__file__).resolve().parents[1]
 SHELL_FILES = ("environments.sh", "rebuild.sh", "caches.sh", "preflight.sh")
+
+
+@pytest.fixture(scope="session")
+def demo_plan(tmp_path_factory):
+    """The demo snapshot, its analysis, and `connect-analysis plan` run on it (CLI, canary key):
+    {"dir": the plan directory, "analysis", "snapshot"}. Tests only read it."""
+    from connect_analysis.analysis import analyze, load_for_analysis
+    from connect_analysis.demo import make_demo_snapshot
+
+    root = tmp_path_factory.mktemp("plan")
+    snapshot = make_demo_snapshot(root / "snapshot")
+    env = {k: v for k, v in os.environ.items() if k != "CONNECT_SERVER"} | {"CONNECT_API_KEY": CANARY_KEY}
+    done = subprocess.run([sys.executable, "-m", "connect_analysis.cli", "plan", str(snapshot),
+                           "--out", str(root / "out")], env=env, capture_output=True, text=True,
+                          timeout=300, cwd=REPO)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip() == f"wrote {root / 'out' / 'plan'}"
+    snap = load_for_analysis(snapshot)
+    return {"dir": root / "out" / "plan", "analysis": analyze(snap), "snapshot": snap}
 
 
 def chart_configmap(values: dict) -> dict:

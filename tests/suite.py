@@ -32,6 +32,7 @@ _INTEGRATION = ["test_analysis_compare", "test_analysis_summary", "test_analysis
                 "test_secrets", "test_untrusted_text", "test_analysis_readiness", "test_fetch_jobs",
                 "test_plan", "test_plan_quoting", "test_fetch_sessions", "test_fetch_bundles",
                 "test_fetch_include", "test_limiter",
+                "test_plan_values", "test_plan_scripts",
                 # issue 18's modules (merged into main without a kind)
                 "test_bounds", "test_contract_openapi", "test_docs_reliability", "test_keyguard",
                 "test_hostile_bounds", "test_hostile_files", "test_hostile_input", "test_hostile_key",

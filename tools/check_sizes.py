@@ -25,7 +25,6 @@ ALLOWED = {
     "connect_analysis/fetch.py: fetch_snapshot": _OTHER_BRANCH,
     "tests/reliability/test_bad_input.py: module": _OTHER_BRANCH,
     "tests/test_fetch.py: module": _OTHER_BRANCH,
-    "tests/test_plan.py: module": _OTHER_BRANCH,
 }
 
 
