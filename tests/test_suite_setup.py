@@ -42,7 +42,7 @@ def test_a_missing_chromium_fails_under_ci(monkeypatch):
 
 # Skips that depend on who runs the tests (root or not), not on a tool CI installs: allowed.
 # root-dependent skips, and one that needs Quarto to be absent (it checks "no Quarto found")
-SKIPS_ALLOWED = {"reliability/test_bad_input.py": 2, "test_preflight_storage.py": 1, "test_report_quarto.py": 1}
+SKIPS_ALLOWED = {"reliability/test_bad_input_disk.py": 2, "test_preflight_storage.py": 1, "test_report_quarto.py": 1}
 
 
 def test_nothing_skips_but_through_skip_or_fail():

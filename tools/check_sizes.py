@@ -23,7 +23,6 @@ ALLOWED = {
     "connect_analysis/client.py: module": _OTHER_BRANCH,
     "connect_analysis/fetch.py: module": _OTHER_BRANCH,
     "connect_analysis/fetch.py: fetch_snapshot": _OTHER_BRANCH,
-    "tests/reliability/test_bad_input.py: module": _OTHER_BRANCH,
     "tests/test_fetch.py: module": _OTHER_BRANCH,
 }
 

@@ -173,6 +173,12 @@ def leftovers(parent: Path, keep: set[str]) -> list[str]:
     """Entries in parent other than `keep` (temporary snapshot directories left behind)."""
     return sorted(p.name for p in Path(parent).iterdir() if p.name not in keep)
 
+def fetch_into(kit: Kit, snap: Path, server: str, *more: str, **kw):
+    """fetch into snap (--since SINCE); returns (run, the hashes of snap before it)."""
+    before = tree_hash(snap)
+    run = kit("fetch", "--server", server, "--out", snap, "--since", SINCE, *more, **kw)
+    return run, before
+
 
 # --- bounded runs (issue 18) -------------------------------------------------------------
 

@@ -1,7 +1,8 @@
-"""The bad-input matrix: one test per row. Each runs the real CLI in a subprocess and asserts
-one clear line on stderr, a non-zero exit where the command cannot do its job, no
-traceback, and nothing lost: the snapshot already in the target directory is
-byte-identical afterwards, with no temporary directory left beside it.
+"""The bad-input matrix, the server's rows (the URL, its answers, the key, its version) and a
+fetch interrupted; the other rows: test_bad_input_disk.py, test_bad_input_snapshot.py.
+Each runs the real CLI in a subprocess and asserts one clear line on stderr, a non-zero exit
+where the command cannot do its job, no traceback, and nothing lost: the snapshot already in
+the target directory is byte-identical afterwards, with no temporary directory left beside it.
 
 Rows whose server keeps failing are retried by the kit for about a minute before it gives
 up; those commands start together in the background (`slow_rows`) and their tests collect
@@ -13,17 +14,14 @@ from __future__ import annotations
 import contextlib
 import html
 import json
-import os
-import resource
 import shutil
 import signal
 import socket
-import subprocess
 import time
-from pathlib import Path
 
 import odd_servers as odd
 import pytest
+from hostile import intact
 from loopback import serve
 from rel_suite import (
     FIGURES,
@@ -32,7 +30,7 @@ from rel_suite import (
     Kit,
     assert_one_line,
     check_get_only,
-    leftovers,
+    fetch_into,
     tree_hash,
 )
 
@@ -73,19 +71,7 @@ def slow_rows(clean_snapshot, tmp_path_factory):
 pytestmark = pytest.mark.usefixtures("slow_rows")
 
 
-def intact(snap: Path, before: dict) -> None:
-    assert tree_hash(snap) == before, "the previous snapshot changed"
-    assert leftovers(snap.parent, {snap.name, "home"}) == [], "something was left beside the snapshot"
-
-
-def fetch_into(kit: Kit, snap: Path, server: str, *more: str, **kw):
-    before = tree_hash(snap)
-    run = kit("fetch", "--server", server, "--out", snap, "--since", SINCE, *more, **kw)
-    return run, before
-
-
 # --- the server URL ------------------------------------------------------------------------
-
 
 @pytest.mark.parametrize("url, words", [
     ("not a url", ["http(s) URL"]),
@@ -248,142 +234,6 @@ def test_server_older_than_every_preferred_endpoint(kit, simulators, demo_datase
     assert any("/bundles" in p and s == 200 for _, p, s in sim.request_log)
 
 
-# --- the snapshot directory ----------------------------------------------------------------
-
-
-def test_snapshot_directory_is_a_file(kit, simulators, demo_dataset):
-    FIGURES.tried("--out is a file")
-    sim = simulators(demo_dataset)
-    target = kit.base / "snap"
-    target.write_text("my notes\n")
-    run, before = fetch_into(kit, target, sim.url)
-    assert_one_line(run, "--out", "is a file", exit_code=2)
-    assert tree_hash(target) == before
-    FIGURES.tried("--snapshot is a file")
-    run = kit("report", "--snapshot", target, "--out", kit.base / "out")
-    assert_one_line(run, "--snapshot", "is a file", exit_code=2)
-    assert tree_hash(target) == before and not (kit.base / "out").exists()
-
-
-@contextlib.contextmanager
-def mounted_tmpfs(path: Path, size: str = "16m"):
-    """A tmpfs at path (root only); yields False when mounting is not possible here."""
-    path.mkdir()
-    if os.geteuid() != 0 or not shutil.which("mount"):
-        yield False
-        return
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", str(path)],
-                          capture_output=True)
-    if done.returncode != 0:
-        yield False
-        return
-    try:
-        yield True
-    finally:
-        subprocess.run(["umount", "-l", str(path)], capture_output=True)
-
-
-def test_snapshot_directory_read_only(kit, clean_snapshot, simulators, demo_dataset):
-    """A read-only file system (root ignores permission bits, so as root: a tmpfs remounted
-    read-only; otherwise a directory without write permission)."""
-    FIGURES.tried("snapshot on a read-only file system")
-    sim = simulators(demo_dataset)
-    disk = kit.base / "disk"
-    with mounted_tmpfs(disk) as mounted:
-        snap = disk / "snap"
-        shutil.copytree(clean_snapshot, snap)
-        if mounted:
-            subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
-        else:
-            if os.geteuid() == 0:
-                pytest.skip("root without mount: nothing here is read-only to root")
-            disk.chmod(0o555)
-        try:
-            run, before = fetch_into(kit, snap, sim.url)
-            assert_one_line(run, "cannot write")
-            assert "read-only" in run.stderr.lower() or "permission denied" in run.stderr.lower()
-            intact(snap, before)
-            kit.scan(None, disk)
-        finally:
-            if not mounted:
-                disk.chmod(0o755)
-
-
-def test_disk_fills_during_the_write(kit, clean_snapshot, simulators, demo_dataset):
-    """The file system fills up while the new snapshot is written: the old one survives and
-    the half-written one is removed (tmpfs with 64 KiB left; else RLIMIT_FSIZE)."""
-    FIGURES.tried("disk full during the write")
-    sim = simulators(demo_dataset)
-    disk = kit.base / "disk"
-    with mounted_tmpfs(disk, size="8m") as mounted:
-        snap = disk / "snap"
-        shutil.copytree(clean_snapshot, snap)
-        extra = {}
-        if mounted:
-            st = os.statvfs(disk)
-            (disk / "filler").write_bytes(b"\0" * (st.f_bavail * st.f_frsize - 64 * 1024))
-        else:
-            def limit():  # files larger than 16 KiB fail with EFBIG (Python ignores SIGXFSZ)
-                resource.setrlimit(resource.RLIMIT_FSIZE, (16 * 1024, 16 * 1024))
-            extra["preexec_fn"] = limit
-        run, before = fetch_into(kit, snap, sim.url, **extra)
-        assert_one_line(run, "cannot write")
-        assert "no space left" in run.stderr.lower() or "too large" in run.stderr.lower()
-        assert tree_hash(snap) == before
-        assert leftovers(disk, {"snap", "filler"}) == []
-        kit.scan(None, disk)
-
-
-def test_corrupt_snapshot(kit, snapshot_copy):
-    FIGURES.tried("corrupt snapshot")
-    part = snapshot_copy / "content.parquet"
-    part.write_bytes(part.read_bytes()[: part.stat().st_size // 2])
-    before = tree_hash(snapshot_copy)
-    run = kit("analyze", snapshot_copy, "--out", kit.base / "analysis")
-    assert_one_line(run, "corrupt")
-    run = kit("report", "--snapshot", snapshot_copy, "--out", kit.base / "report")
-    assert_one_line(run, "corrupt")
-    assert tree_hash(snapshot_copy) == before
-
-
-def test_foreign_snapshot(kit, snapshot_copy, simulators, demo_dataset):
-    FIGURES.tried("foreign snapshot (unknown format)")
-    manifest = json.loads((snapshot_copy / "manifest.json").read_text())
-    manifest["format"] = "another-tool-snapshot/3"
-    (snapshot_copy / "manifest.json").write_text(json.dumps(manifest))
-    foreign = tree_hash(snapshot_copy)
-    run = kit("report", "--snapshot", snapshot_copy, "--out", kit.base / "report")
-    assert_one_line(run, "not a connect-analysis snapshot")
-    assert tree_hash(snapshot_copy) == foreign and not (kit.base / "report").exists()
-    FIGURES.tried("--out holds someone else's files")
-    sim = simulators(demo_dataset)
-    theirs = kit.base / "theirs"
-    theirs.mkdir()
-    (theirs / "thesis.tex").write_text("\\documentclass{article}\n")
-    run, before = fetch_into(kit, theirs, sim.url)
-    assert_one_line(run, "not a connect-analysis snapshot")
-    assert tree_hash(theirs) == before
-    assert sim.request_log == [] or all(m == "GET" for m, _, _ in sim.request_log)
-
-
-@pytest.mark.parametrize("args, words, code", [
-    (["--bogus", "1"], ["no such option", "--bogus"], 2),
-    (["--must-keep", "not-a-guid"], ["must_keep", "not-a-guid"], 1),
-    (["--images", "no-such-images.yaml"], ["images", "no-such-images.yaml"], 1),
-    (["--top", "-1"], ["--top"], 2),
-], ids=["unknown-option", "bad-must-keep", "missing-images-file", "top-negative"])
-def test_notebooks_given_unknown_or_bad_parameters(kit, snapshot_copy, args, words, code):
-    """Parameters are checked before any notebook starts: one line, nothing executed."""
-    FIGURES.tried(f"report parameters {args[0]}")
-    out = kit.base / "report"
-    before = tree_hash(snapshot_copy)
-    run = kit("report", "--snapshot", snapshot_copy, "--out", out, *args)
-    assert_one_line(run, *words, exit_code=code)
-    assert not (out / "notebooks").exists()
-    assert tree_hash(snapshot_copy) == before
-    assert run.seconds < 20
-
-
 def test_ctrl_c_in_the_middle_of_a_fetch(kit, snapshot_copy, simulators, demo_dataset):
     FIGURES.tried("Ctrl-C during a fetch")
     sim = simulators(demo_dataset, latency_ms=150)
@@ -399,24 +249,3 @@ def test_ctrl_c_in_the_middle_of_a_fetch(kit, snapshot_copy, simulators, demo_da
     run = kit.finish(proc, t0, timeout=30)
     assert_one_line(run, "interrupted", exit_code=130)
     intact(snapshot_copy, before)
-
-
-def test_disk_full_under_the_analysis_output(kit, clean_snapshot):
-    """`analyze` into a directory holding a previous analysis, on a file system with 8 KiB
-    left: one line, and the previous analysis byte-identical."""
-    FIGURES.tried("disk full under the analysis output")
-    disk = kit.base / "disk"
-    with mounted_tmpfs(disk, size="4m") as mounted:
-        if not mounted:
-            pytest.skip("needs a tmpfs mount (root)")
-        out = disk / "analysis"
-        first = kit("analyze", clean_snapshot, "--out", out)
-        assert first.returncode == 0, str(first)
-        before = tree_hash(out)
-        st = os.statvfs(disk)
-        (disk / "filler").write_bytes(b"\0" * (st.f_bavail * st.f_frsize - 8 * 1024))
-        run = kit("analyze", clean_snapshot, "--out", out)
-        assert_one_line(run, "cannot write", "no space left")
-        assert tree_hash(out) == before
-        assert leftovers(disk, {"analysis", "filler"}) == []
-        kit.scan(None, disk)
