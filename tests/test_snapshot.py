@@ -6,13 +6,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from connect_analysis.errors import SnapshotError
+from connect_analysis.refresh import read_encoded
 from connect_analysis.schema import conform
-from connect_analysis.snapshot import (
-    SnapshotWriter,
-    load_snapshot,
-    read_encoded,
-    write_snapshot,
-)
+from connect_analysis.snapshot import SnapshotWriter, load_snapshot, write_snapshot
 
 
 def test_round_trip_conforms_dtypes(tmp_path):
