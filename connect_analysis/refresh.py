@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import UTC, datetime
 from pathlib import Path
@@ -140,14 +141,14 @@ class Previous:
         loaded = self._loaded.result()
         return loaded and loaded[0]
 
-    def reusable(self, table: str, source: str, content):
+    def reusable(self, table: str, source: str, read_content: Callable[[], pd.DataFrame | None]):
         """(guids deployed or added since, content, whether no item was deployed, added or
         removed since) when `table` of the previous snapshot was read the same way and can be
-        patched; else None. content() gives this fetch's content list, None when unreadable."""
+        patched; else None. read_content() gives this fetch's content list (None: unreadable)."""
         prev = self.snapshot
         if prev is None or table in prev.unavailable or prev.manifest.get("sources", {}).get(table) != source:
             return None
-        content = content()
+        content = read_content()
         if content is None or "content" in prev.unavailable:
             return None
         with self._lock:
