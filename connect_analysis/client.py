@@ -1,5 +1,6 @@
-"""The Connect API client: one requests.Session, the key, retries, and the one place
-that turns error responses into the typed errors of errors.py.
+"""The Connect API client: one requests.Session, the key, retries and redirects. What it
+makes of each response, and the one place an error response becomes a typed error of
+errors.py, is _responses.py.
 
 Configuration is read when a Client is built, never at import:
 
@@ -14,28 +15,36 @@ sent only to the server it was configured for, never to another host.
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import os
 import random
 import re
 import threading
-import time
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
-import msgspec
 import requests
 import urllib3
 
 from . import _bounds, _keyguard, _tls, _utf8
+from ._responses import (
+    ANSWERED_BADLY,
+    RETRY_STATUSES,
+    CutShort,
+    api_path,
+    check_length,
+    decode_json,
+    looks_like_html,
+    raise_for,
+    retry_after_seconds,
+    short_reason,
+    show_url,
+)
 from .errors import (
-    AuthError,
     ConfigError,
     ConnectError,
     NotConnectError,
     NotFoundError,
-    PermissionError_,
     ServerError,
     UnreachableError,
     UnsupportedError,
@@ -44,9 +53,7 @@ from .limiter import FixedLimit
 
 log = logging.getLogger(__name__)
 
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
 MAX_REDIRECTS = 5
-READ_CHUNK = 1 << 20
 _TRUE = {"1", "true", "t", "yes", "y", "on"}
 _FALSE = {"", "0", "false", "f", "no", "n", "off"}
 
@@ -243,55 +250,55 @@ class Client:
         attempt = 0
         while True:
             if self._cancelled:
-                raise Cancelled(self._cancelled, url=_show(url))
+                raise Cancelled(self._cancelled, url=show_url(url))
             try:
                 response, final = self._get_once(url, params)
                 if response.status_code in RETRY_STATUSES and attempt < self.retries:
-                    wait = _retry_after(response) if response.status_code == 429 else None
+                    wait = retry_after_seconds(response) if response.status_code == 429 else None
                     response.close()
                     attempt += 1
                     self._sleep(attempt, wait, f"HTTP {response.status_code}", url)
                     continue
                 if response.status_code >= 400:
-                    self._raise_for(response, final, redirected=not _same_origin(self.server, final))
+                    raise_for(self.server, response, final, not _same_origin(self.server, final), self.retries)
                 if response.status_code >= 300:
-                    raise ServerError(f"{self.server} sent too many redirects for {_show(url)}",
-                                      status=response.status_code, url=_show(url))
-                if response.status_code != 204 and _looks_like_html(response):
+                    raise ServerError(f"{self.server} sent too many redirects for {show_url(url)}",
+                                      status=response.status_code, url=show_url(url))
+                if response.status_code != 204 and looks_like_html(response):
                     raise NotConnectError(
-                        f"{_show(final)} returned an HTML page instead of JSON: {self.server} is not "
+                        f"{show_url(final)} returned an HTML page instead of JSON: {self.server} is not "
                         "a Posit Connect server, or a proxy or login page is in the way; check --server",
-                        status=response.status_code, url=_show(final))
+                        status=response.status_code, url=show_url(final))
                 if response.status_code == 204 or not response.content.strip():
                     return None, final
                 return self._decode(response, final, into), final
             except requests.exceptions.SSLError as e:
-                raise UnreachableError(_tls.explain(self.server, e, self.verify), url=_show(url)) from None
+                raise UnreachableError(_tls.explain(self.server, e, self.verify), url=show_url(url)) from None
             except _bounds.DeadlineExceeded as e:
-                raise ServerError(f"{self.server} gave {_path(_show(url))} no complete answer in time ({e}; "
-                                  "CONNECT_REQUEST_DEADLINE): the server or a proxy is stalled", url=_show(url)) from None
+                raise ServerError(f"{self.server} gave {api_path(show_url(url))} no complete answer in time ({e}; "
+                                  "CONNECT_REQUEST_DEADLINE): the server or a proxy is stalled", url=show_url(url)) from None
             except _bounds.BodyRefused as e:
-                raise ServerError(f"{self.server} answered {_path(_show(url))} with {e}; the kit stopped reading it",
-                                  url=_show(url)) from None
+                raise ServerError(f"{self.server} answered {api_path(show_url(url))} with {e}; the kit stopped reading it",
+                                  url=show_url(url)) from None
             except _bounds.Aborted:
-                raise Cancelled(self._cancelled or "stopped", url=_show(url)) from None
+                raise Cancelled(self._cancelled or "stopped", url=show_url(url)) from None
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
                     requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError,
-                    _CutShort) as e:
+                    CutShort) as e:
                 # nothing listening: a couple of quick retries, not minutes of backoff
-                limit = min(self.retries, 2) if "refused" in _reason(e) else self.retries
-                if attempt >= limit and isinstance(e, _ANSWERED_BADLY):
+                limit = min(self.retries, 2) if "refused" in short_reason(e) else self.retries
+                if attempt >= limit and isinstance(e, ANSWERED_BADLY):
                     # the server did answer: its bodies were unusable, so "cannot reach" would mislead
                     raise ServerError(
-                        f"{self.server} answered {_path(_show(url))}, but with an unusable body ({_reason(e)})"
+                        f"{self.server} answered {api_path(show_url(url))}, but with an unusable body ({short_reason(e)})"
                         + (f" after {attempt} retries" if attempt else "") + "; try again later or check the "
-                        "server's logs and any proxy in front of it", url=_show(url)) from None
+                        "server's logs and any proxy in front of it", url=show_url(url)) from None
                 if attempt >= limit:
                     raise UnreachableError(
-                        f"cannot reach {self.server} ({_reason(e)}) after {attempt + 1} attempts; "
-                        "check the URL, the network and that the server is running", url=_show(url)) from None
+                        f"cannot reach {self.server} ({short_reason(e)}) after {attempt + 1} attempts; "
+                        "check the URL, the network and that the server is running", url=show_url(url)) from None
                 attempt += 1
-                self._sleep(attempt, None, _reason(e), url)
+                self._sleep(attempt, None, short_reason(e), url)
 
     def _get_once(self, url: str, params: dict | None) -> tuple[requests.Response, str]:
         """One GET, following up to MAX_REDIRECTS redirects; the body is read in full here."""
@@ -306,15 +313,15 @@ class Client:
                 except (ValueError, urllib3.exceptions.LocationParseError) as e:  # requests parses Location too
                     if isinstance(e, requests.exceptions.RequestException) and not isinstance(e, requests.exceptions.InvalidURL):
                         raise
-                    raise ServerError(f"{self.server} answered {_path(_show(url))} with a redirect the kit will not "
-                                      f"follow (not a valid URL: {self._redactor.text(str(e))[:120]})", url=_show(url)) from None
-                slot.status, slot.retry_after = response.status_code, _retry_after(response)
+                    raise ServerError(f"{self.server} answered {api_path(show_url(url))} with a redirect the kit will not "
+                                      f"follow (not a valid URL: {self._redactor.text(str(e))[:120]})", url=show_url(url)) from None
+                slot.status, slot.retry_after = response.status_code, retry_after_seconds(response)
                 try:  # the whole body, inside the slot and the deadline, within the size limits
                     response._content = _bounds.read_body(response, self.limits)
                 finally:
                     response.close()
-            log.debug("GET %s -> %s", _show(response.url), response.status_code)
-            _check_length(response)
+            log.debug("GET %s -> %s", show_url(response.url), response.status_code)
+            check_length(response)
             response._content = self._redactor.body(response._content)  # server text never holds the key
             if response.status_code not in (301, 302, 303, 307, 308) or "location" not in response.headers:
                 return response, current
@@ -323,8 +330,8 @@ class Client:
                 if not _keyguard.same_origin(self.server, target):
                     auth = self._no_auth  # the key stays with the configured server
             except _keyguard.UnsafeURL as e:
-                raise ServerError(f"{self.server} redirected {_path(_show(url))} to an address the kit will not "
-                                  f"follow ({e}): {self._redactor.text(target)[:120]!r}", url=_show(url)) from None
+                raise ServerError(f"{self.server} redirected {api_path(show_url(url))} to an address the kit will not "
+                                  f"follow ({e}): {self._redactor.text(target)[:120]!r}", url=show_url(url)) from None
             current, params = target, None  # the Location already carries the query
         return response, current
 
@@ -334,31 +341,12 @@ class Client:
         wait = min(self.max_backoff, self.backoff * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
         if retry_after is not None:
             wait = max(wait, min(retry_after, 120.0))
-        log.debug("retry %d for %s in %.2fs (%s)", attempt, _show(url), wait, why)
+        log.debug("retry %d for %s in %.2fs (%s)", attempt, show_url(url), wait, why)
         self._cancel_event.wait(wait)  # cut short by cancel()
 
     def _decode(self, response: requests.Response, url: str, into=None):
         response._content = self._valid_utf8(response.content)
-        try:
-            return msgspec.json.decode(response.content, type=into) if into else msgspec.json.decode(
-                response.content)
-        except msgspec.DecodeError:
-            pass
-        except RecursionError:
-            raise ServerError(f"{self.server} answered {_path(_show(url))} with JSON nested too deeply to read",
-                              url=_show(url)) from None  # another shape, or what only the standard library reads (NaN, huge numbers, UTF-16)
-        try:
-            return response.json()
-        except RecursionError:
-            raise ServerError(f"{self.server} answered {_path(_show(url))} with JSON nested too deeply to read",
-                              url=_show(url)) from None
-        except ValueError:
-            ctype = response.headers.get("content-type", "")
-            if "json" in ctype or response.content.lstrip()[:1] in (b"{", b"["):
-                raise _CutShort("malformed JSON, probably cut short") from None
-            raise NotConnectError(f"{_show(url)} did not return JSON ({ctype or 'no content type'}): "
-                                  f"{self.server} is not a Posit Connect API; check --server",
-                                  status=response.status_code, url=_show(url)) from None
+        return decode_json(self.server, response, url, into)
 
     def _valid_utf8(self, body: bytes) -> bytes:
         """body with invalid UTF-8 replaced by U+FFFD; the replacements are counted."""
@@ -368,120 +356,9 @@ class Client:
                 self.invalid_utf8 += replaced
         return fixed
 
-    def _raise_for(self, response: requests.Response, url: str, redirected: bool) -> None:
-        """The one place an error response becomes a typed error."""
-        status = response.status_code
-        code, message = _error_body(response)
-        shown = _show(url)
-        detail = f"HTTP {status}" + (f", code {code}" if code is not None else "") + (f": {message}" if message else "")
-        if redirected and status in (401, 403):
-            raise ConfigError(f"{self.server} redirected to {shown}, another host, and the API key was not "
-                              f"sent there ({detail}); if that is your Connect server, pass it as --server")
-        if status == 401:
-            raise AuthError(f"{self.server} rejected the API key ({detail}); set CONNECT_API_KEY to a "
-                            "current key for this server", status=status, code=code, url=shown)
-        if status == 403:
-            raise PermissionError_(f"the API key may not read {_path(shown)} ({detail}); an administrator's "
-                                   "key gives a complete snapshot", status=status, code=code, url=shown)
-        if status == 404 and code is None:
-            raise UnsupportedError(f"this server has no {_path(shown)} endpoint (HTTP 404): its Connect "
-                                   "version is too old for it", status=status, url=shown)
-        if status == 404:
-            raise NotFoundError(f"{_path(shown)} was not found ({detail})", status=status, code=code, url=shown)
-        if status == 402:
-            raise ConnectError(f"{self.server} says its licence does not allow this ({detail}); check the "
-                               "server's licence", status=status, code=code, url=shown)
-        if status >= 500:
-            tried = f" after {self.retries} retries" if status in RETRY_STATUSES else ""
-            raise ServerError(f"{self.server} failed on {_path(shown)} ({detail}){tried}; try again later "
-                              "or check the server's logs",
-                              status=status, code=code, url=shown)
-        raise ConnectError(f"{self.server} refused {_path(shown)} ({detail})", status=status, code=code, url=shown)
-
 
 class Cancelled(ConnectError):
     """A request not sent because the fetch is already failing for another reason."""
-
-
-class _CutShort(Exception):
-    """The body was shorter than Content-Length said (a dropped connection)."""
-
-
-# failures after the status line arrived: the server answered, the body was broken
-_ANSWERED_BADLY = (_CutShort, requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
-
-
-def _check_length(response: requests.Response) -> None:
-    expected = response.headers.get("content-length")
-    if expected and expected.isdigit() and "content-encoding" not in response.headers:
-        if len(response.content) < int(expected):
-            raise _CutShort(f"body cut short: {len(response.content)} of {expected} bytes")
-
-
-def _retry_after(response: requests.Response) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
-    value = response.headers.get("retry-after", "").strip()
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def _error_body(response: requests.Response) -> tuple[int | None, str]:
-    """(Connect error code, message) from a {"code", "error"} body; (None, text) otherwise."""
-    try:
-        body = response.json()
-    except ValueError:
-        text = response.text.strip().splitlines()[0] if response.text.strip() else ""
-        return None, text[:200] if "<" not in text else ""
-    if isinstance(body, dict):
-        code = body.get("code")
-        try:
-            code = int(code) if code is not None else None
-        except (TypeError, ValueError):
-            code = None
-        return code, str(body.get("error") or "")[:300]
-    return None, ""
-
-
-def _looks_like_html(response: requests.Response) -> bool:
-    ctype = response.headers.get("content-type", "").lower()
-    if "html" in ctype:
-        return True
-    return response.content[:200].lstrip().lower().startswith((b"<!doctype html", b"<html"))
-
-
-def _show(url: str) -> str:
-    """A URL fit for a message: no query string (cursors and filters are noise)."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}{parts.path}"
-
-
-def _path(url: str) -> str:
-    path = urlsplit(url).path
-    return path.split("/__api__", 1)[-1] or path
-
-
-def _reason(e: Exception) -> str:
-    """A short reason for a transport failure, without a long urllib3 repr."""
-    text = str(e)
-    for pattern, short in (("Connection refused", "connection refused"),
-                           ("Name or service not known", "host name not found"),
-                           ("nodename nor servname", "host name not found"),
-                           ("timed out", "timed out"), ("Connection reset", "connection reset"),
-                           ("RemoteDisconnected", "connection closed by the server"),
-                           ("IncompleteRead", "response cut short"),
-                           ("CERTIFICATE_VERIFY_FAILED", "certificate verify failed")):
-        if pattern in text:
-            return short
-    return text if len(text) < 160 else type(e).__name__
 
 
 def _kit_version() -> str:

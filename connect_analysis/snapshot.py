@@ -136,12 +136,12 @@ class SnapshotWriter:
     def put_parts(self, name: str, parts: list[Callable[[], pd.DataFrame | pa.Table]]) -> None:
         """Write table `name` from consecutive parts, each a callable that may block until its
         rows are ready: the first part is encoded while the next is still being read. A part
-        may be a DataFrame or an Arrow table from read_encoded (its text stays encoded)."""
+        may be a DataFrame or an Arrow table from refresh.read_encoded (its text stays encoded)."""
         self._submit(name, self._write_parts, name, parts)
 
     def copy(self, name: str, src: Path, rows: int) -> None:
         """Table `name` as a copy of the file `src` of `rows` rows: an unchanged table of the
-        snapshot being refreshed (see same_table)."""
+        snapshot being refreshed (see refresh.same_table)."""
         self._submit(name, self._copy, name, src, rows)
 
     def _submit(self, name: str, write, *args) -> None:
@@ -160,7 +160,7 @@ class SnapshotWriter:
 
     def _write_parts(self, name: str, parts: list[Callable[[], pd.DataFrame | pa.Table]]) -> int:
         # Text columns go to the writer dictionary-encoded, as Parquet stores them: rows read
-        # with read_encoded are written without hashing each string again. The file's metadata
+        # with refresh.read_encoded are written without hashing each string again. The file's metadata
         # is a plain write's, so it reads back exactly as one.
         t0, rows = time.monotonic(), 0
         with pq.ParquetWriter(self.tmp / f"{name}.parquet", _encoded_schema(name), store_schema=False,
@@ -222,20 +222,22 @@ def _options(name: str) -> dict:
 
 
 @cache
-def _text(name: str) -> list[str]:
+def text_columns(name: str) -> list[str]:
+    """Table `name`'s text columns."""
     return [c for c, dtype in schema.TABLES[name].items() if dtype == schema.STR]
 
 
 @cache
-def _plain_schema(name: str) -> pa.Schema:
+def plain_schema(name: str) -> pa.Schema:
+    """Table `name`'s Arrow schema, as write_snapshot writes it."""
     return pa.Schema.from_pandas(schema.empty(name), preserve_index=False)
 
 
 @cache
 def _encoded_schema(name: str) -> pa.Schema:
     """Table `name`'s Arrow schema with its text columns dictionary-encoded."""
-    return pa.schema([pa.field(f.name, pa.dictionary(pa.int32(), pa.string())) if f.name in _text(name) else f
-                      for f in _plain_schema(name).remove_metadata()])
+    return pa.schema([pa.field(f.name, pa.dictionary(pa.int32(), pa.string())) if f.name in text_columns(name) else f
+                      for f in plain_schema(name).remove_metadata()])
 
 
 @cache
@@ -254,7 +256,7 @@ def _encoded(part: pd.DataFrame | pa.Table, name: str) -> pa.Table:
     if isinstance(part, pd.DataFrame):
         return pa.Table.from_pandas(schema.conform(part, name), preserve_index=False).cast(_encoded_schema(name))
     part = part.unify_dictionaries()
-    return pa.table({c: _compacted(part[c]) if c in _text(name) else part[c] for c in part.column_names}
+    return pa.table({c: _compacted(part[c]) if c in text_columns(name) else part[c] for c in part.column_names}
                     ).cast(_encoded_schema(name))
 
 
@@ -268,46 +270,6 @@ def _compacted(column: pa.ChunkedArray) -> pa.Array:
     position[used] = np.arange(len(used), dtype=np.int32)
     return pa.DictionaryArray.from_arrays(pc.take(pa.array(position), array.indices),
                                           array.dictionary.take(pa.array(used)))
-
-
-def read_encoded(path: Path, name: str) -> pa.Table:
-    """The file `path` of table `name` as Arrow, its text columns dictionary-encoded (half
-    the time and a tenth of the memory of decoding every string); for put_parts.
-    SnapshotError when it is not table `name` as this kit writes it."""
-    if not has_schema(path, name):
-        raise SnapshotError(f"{path} is unreadable or does not hold today's {name} columns")
-    try:
-        return pq.ParquetFile(path, read_dictionary=_text(name)).read(use_threads=False)
-    except SnapshotError:
-        raise
-    except Exception as e:  # noqa: BLE001 - pyarrow raises several types for a damaged file
-        raise SnapshotError(f"{path} is unreadable: {type(e).__name__}: {e}") from None
-
-
-def same_table(path: Path, name: str) -> int | None:
-    """The rows of the file `path` when it holds table `name` exactly as write_snapshot would
-    write it (every page readable, the columns and types of today's schema); else None."""
-    try:
-        table = pq.read_table(path)
-    except Exception:  # noqa: BLE001 - pyarrow raises several types for a damaged file
-        return None
-    return table.num_rows if table.schema.equals(_plain_schema(name), check_metadata=False) else None
-
-
-def has_schema(path: Path, name: str) -> bool:
-    """Whether the file `path` has table `name`'s columns and types as this kit writes them."""
-    try:
-        return pq.read_schema(path).equals(_plain_schema(name), check_metadata=False)
-    except Exception:  # noqa: BLE001 - pyarrow raises several types for a damaged file
-        return False
-
-
-def file_metadata(path: Path) -> dict[bytes, bytes]:
-    """The key-value metadata of a Parquet file (empty when it has none or is unreadable)."""
-    try:
-        return dict(pq.ParquetFile(path).metadata.metadata or {})
-    except Exception:  # noqa: BLE001 - pyarrow raises several types for a damaged file
-        return {}
 
 
 def replace_dir(tmp: Path, dest: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pandas as pd
 
 
@@ -16,3 +18,13 @@ def iso(ts, *, whole_seconds: bool = False) -> str | None:
     if whole_seconds:
         return t.strftime("%Y-%m-%dT%H:%M:%SZ")
     return t.isoformat().replace("+00:00", "Z")
+
+
+def utc_second(ts) -> datetime:
+    """ts (a datetime or an ISO string; naive means UTC) as a timezone-aware UTC datetime,
+    its fraction of a second dropped."""
+    if isinstance(ts, str):
+        ts = pd.Timestamp(ts).to_pydatetime()
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=UTC)
+    return ts.astimezone(UTC).replace(microsecond=0)

@@ -31,7 +31,7 @@ _INTEGRATION = ["test_analysis_compare", "test_analysis_summary", "test_analysis
                 "test_simulator_usage", "test_sysreqs", "test_bad_input_server", "test_faults",
                 "test_secrets", "test_untrusted_text", "test_analysis_readiness", "test_fetch_jobs",
                 "test_plan", "test_plan_quoting", "test_fetch_sessions", "test_fetch_bundles",
-                "test_fetch_include", "test_limiter",
+                "test_fetch_include", "test_limiter", "test_fetch_refresh", "test_fetch_odd_shapes",
                 "test_bad_input_disk", "test_bad_input_snapshot",
                 "test_plan_values", "test_plan_scripts",
                 # issue 18's modules (merged into main without a kind)
@@ -41,7 +41,8 @@ _INTEGRATION = ["test_analysis_compare", "test_analysis_summary", "test_analysis
 _E2E = ["test_browser", "test_publish", "test_wheel_install", "test_report_pdf"]
 KINDS = {m: "unit" for m in _UNIT} | {m: "integration" for m in _INTEGRATION} | {m: "e2e" for m in _E2E}
 # minutes rather than seconds each (a demo report, a large scenario, the reliability suite)
-SLOW = {"test_fetch", "test_schedule", "test_report", "test_report_quarto", "test_notebooks",
+SLOW = {"test_fetch", "test_fetch_refresh", "test_fetch_odd_shapes", "test_schedule", "test_report",
+        "test_report_quarto", "test_notebooks",
         "test_demo", "test_real_clients", "test_bad_input_server", "test_bad_input_disk",
         "test_bad_input_snapshot", "test_faults", "test_secrets",
         "test_untrusted_text", "test_browser", "test_publish", "test_wheel_install",

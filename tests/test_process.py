@@ -107,3 +107,23 @@ def test_a_fetch_holds_the_tuning_while_it_runs_and_a_load_never_does(tmp_path, 
     # a fetch that fails puts everything back too
     _seen_while(lambda: fetch_snapshot("http://127.0.0.1:9", tmp_path / "t", api_key=key, quiet=True))
     assert _state() == defaults
+
+
+def test_a_fetch_that_fails_while_it_holds_the_tuning_puts_it_back(tmp_path, defaults):
+    """Nothing listens on the port: the first request fails inside the tuned block (after its
+    retries); the error is the fetch's own, and the process is left as it was."""
+    from connect_analysis.errors import UnreachableError
+    from connect_analysis.fetch import fetch_snapshot
+
+    raised = []
+
+    def failing_fetch():
+        try:
+            fetch_snapshot("http://127.0.0.1:9", tmp_path / "t", api_key=secrets.token_urlsafe(16), quiet=True)
+        except UnreachableError as e:
+            raised.append(e)
+
+    seen = _seen_while(failing_fetch)
+    assert len(raised) == 1 and "cannot reach" in str(raised[0])
+    assert (True, 0.005, "system") in seen  # the failure came while the tuning was held
+    assert _state() == defaults and not (tmp_path / "t").exists()

@@ -7,14 +7,9 @@ import pytest
 
 from connect_analysis import _snapdir
 from connect_analysis.errors import SnapshotError
+from connect_analysis.refresh import read_encoded
 from connect_analysis.schema import conform
-from connect_analysis.snapshot import (
-    SnapshotWriter,
-    load_snapshot,
-    read_encoded,
-    replace_dir,
-    write_snapshot,
-)
+from connect_analysis.snapshot import SnapshotWriter, load_snapshot, replace_dir, write_snapshot
 
 
 def test_round_trip_conforms_dtypes(tmp_path):

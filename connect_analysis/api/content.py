@@ -67,7 +67,7 @@ def _salt() -> str:
             f"pyarrow {pa.__version__} msgspec {msgspec.__version__}")
 
 
-_SALT = _salt()
+SALT = _salt()  # a refresh reuses digests written under the same (refresh.previous_content_list)
 
 
 @dataclass
@@ -84,23 +84,7 @@ class ContentList:
         """The digests as content.parquet metadata (SHA-1 of each item's JSON, 16 bytes each)."""
         if self.digests is None:
             return {}
-        return {DIGESTS: _SALT + "\n" + base64.b64encode(b"".join(self.digests)).decode()}
-
-    @classmethod
-    def previous(cls, content: pd.DataFrame, tags: pd.DataFrame, metadata: dict) -> ContentList | None:
-        """A snapshot's list with the digests from its metadata; None when they are missing,
-        were written by other code, or do not match the rows."""
-        salt, _, value = metadata.get(DIGESTS.encode(), b"").decode(errors="replace").partition("\n")
-        if salt != _SALT or not content["guid"].is_unique:
-            return None
-        try:
-            packed = base64.b64decode(value, validate=True)
-        except ValueError:
-            return None
-        digests = [packed[i:i + 16] for i in range(0, len(packed), 16)]
-        if len(packed) != 16 * len(content):
-            return None
-        return cls(content, tags, digests)
+        return {DIGESTS: SALT + "\n" + base64.b64encode(b"".join(self.digests)).decode()}
 
 
 def include(version: Version | None) -> str:
