@@ -1,6 +1,6 @@
 """A simulated Posit Connect server: real HTTP on loopback, generated data, real shapes.
 
-    from connect_analysis.simulator import start_simulator
+    from connect_simulator import start_simulator
     with start_simulator(scenario="demo", api_key="admin-key", connect_version="2026.06.0") as sim:
         sim.url            # "http://127.0.0.1:PORT", serving /__ping__ and /__api__/...
         sim.keys           # {"admin": ..., "publisher": ..., "viewer": ...}

@@ -338,7 +338,7 @@ def test_nodeports_large_range_states_the_sample_size():
 
 @pytest.fixture(scope="module")
 def simulator():
-    from connect_analysis import simulator as sim_module
+    import connect_simulator as sim_module
 
     with sim_module.start_simulator(scenario="demo", api_key="k", port=0) as sim:
         yield sim

@@ -126,7 +126,7 @@ def _iframes(page: str) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def simulator():
-    from connect_analysis.simulator import start_simulator
+    from connect_simulator import start_simulator
 
     with start_simulator(scenario="demo", api_key=KEY, port=0) as sim:
         yield sim

@@ -86,7 +86,7 @@ def test_run_against_a_non_connect_server_exits_nonzero_and_writes_no_run(tmp_pa
 
 @pytest.fixture(scope="module")
 def simulator():
-    from connect_analysis.simulator import start_simulator
+    from connect_simulator import start_simulator
 
     with start_simulator(scenario="demo", api_key=KEY, port=0) as sim:
         yield sim

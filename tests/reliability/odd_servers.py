@@ -11,7 +11,7 @@ from pathlib import Path
 
 from loopback import serve
 
-from connect_analysis.simulator import Simulator
+from connect_simulator import Simulator
 
 PLAIN_PAGE = "<!DOCTYPE html><html><head><title>Welcome</title></head><body><h1>It works!</h1></body></html>"
 PROXY_502 = ("<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1>"
