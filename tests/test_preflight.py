@@ -1,16 +1,15 @@
 """Preflight checks against real listeners on loopback and a real PostgreSQL server."""
 
 import contextlib
-import http.server
 import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
-import threading
 
 import pytest
+from loopback import serve
 
 from connect_analysis.errors import ConfigError
 from connect_analysis.preflight import (
@@ -93,42 +92,15 @@ def silent_port():
         server.close()
 
 
-@contextlib.contextmanager
-def http_server(handler_class):
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler_class)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-class _Quiet(http.server.BaseHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-class PlainSite(_Quiet):
+def plain_site(h):
     """An ordinary web server: a page at /, 404 elsewhere."""
-
-    def do_GET(self):
-        body = b"<html>hello</html>" if self.path == "/" else b"not found"
-        self.send_response(200 if self.path == "/" else 404)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+    h.send_text("<html>hello</html>" if h.path == "/" else "not found", 200 if h.path == "/" else 404,
+                "text/html")
 
 
-class ExpiredLicence(_Quiet):
+def expired_licence(h):
     """A Connect whose licence has expired: /__ping__ answers 402."""
-
-    def do_GET(self):
-        self.send_response(402)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
+    h.send_text("", 402)
 
 
 # --- postgres --------------------------------------------------------------------------------------
@@ -371,31 +343,26 @@ def test_connect_bad_key_fails(simulator):
 
 
 def test_connect_plain_web_server_is_not_connect():
-    with http_server(PlainSite) as url:
-        result = check_connect(url, api_key="k")
+    with serve(plain_site) as srv:
+        result = check_connect(srv.url, api_key="k")
     assert not result.ok
     assert result.detail == "/__ping__ answered 404: not a Connect server at this URL"
 
 
 def test_connect_expired_licence_fails():
-    with http_server(ExpiredLicence) as url:
-        result = check_connect(url)
+    with serve(expired_licence) as srv:
+        result = check_connect(srv.url)
     assert not result.ok and "licence has expired" in result.detail
 
 
-class Redirecting(_Quiet):
+def redirecting(h):
     """Sends every request to another host; the check must not follow (nor carry the key)."""
-
-    def do_GET(self):
-        self.send_response(302)
-        self.send_header("Location", "http://localhost:9/elsewhere")
-        self.send_header("Content-Length", "0")
-        self.end_headers()
+    h.send_text("", 302, headers={"Location": "http://localhost:9/elsewhere"})
 
 
 def test_connect_redirect_is_reported_not_followed():
-    with http_server(Redirecting) as url:
-        result = check_connect(url, api_key="k")
+    with serve(redirecting) as srv:
+        result = check_connect(srv.url, api_key="k")
     assert not result.ok
     assert result.detail == "/__ping__ redirects to http://localhost:9/elsewhere"
     assert "redirects to" in result.fix
