@@ -27,7 +27,7 @@ test-fast: $(STAMP) ## the unit and integration tests that take seconds (not e2e
 	$(VENV)/bin/python -m pytest -q -m "not e2e and not slow"
 
 lint: $(STAMP) ## ruff, import-linter's layer contracts (pyproject.toml), the size limits, the docs' drift check
-	$(VENV)/bin/ruff check connect_analysis tests bench tools
+	$(VENV)/bin/ruff check connect_analysis connect_simulator tests bench tools
 	$(VENV)/bin/lint-imports
 	$(PY) tools/check_sizes.py
 	$(PY) tools/gen_docs.py --check

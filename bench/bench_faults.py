@@ -29,7 +29,7 @@ from _results import write_result
 
 from connect_analysis import schema
 from connect_analysis.reliability import FAULT_STATUSES, comparable_tables
-from connect_analysis.simulator import generate_dataset, start_simulator
+from connect_simulator import generate_dataset, start_simulator
 
 
 def fetch(url: str, key: str, out: Path, since: str) -> tuple[float, dict]:

@@ -93,7 +93,7 @@ def main():
     parser.add_argument("--edited", type=float, default=0.01, help="share of content items edited for (c')")
     args = parser.parse_args()
 
-    from connect_analysis.simulator import start_simulator
+    from connect_simulator import start_simulator
 
     now = pd.Timestamp("2026-06-30T12:00:00Z")
     t0 = time.perf_counter()

@@ -104,8 +104,8 @@ def scaled(scale: float):
     """The `large` dataset with the first `scale` of its content items and only their usage."""
     import numpy as np
 
-    from connect_analysis.simulator import generate_dataset
-    from connect_analysis.simulator.usage import UsageLog
+    from connect_simulator import generate_dataset
+    from connect_simulator.usage import UsageLog
 
     ds = generate_dataset("large", seed=1, now=NOW)
     if scale < 1:
@@ -166,7 +166,7 @@ def commit() -> str | None:
 
 
 def old_server_runs(ds, latencies, parts, sdk_from) -> list[dict]:
-    from connect_analysis.simulator import start_simulator
+    from connect_simulator import start_simulator
 
     earlier = {r["latency_ms"]: r.get("posit_sdk") for r in (sdk_from or {}).get("old_server", [])}
     rows = []
@@ -194,7 +194,7 @@ def old_server_runs(ds, latencies, parts, sdk_from) -> list[dict]:
 
 
 def capacity_run(ds, capacity: int, latency: float) -> dict:
-    from connect_analysis.simulator import start_simulator
+    from connect_simulator import start_simulator
 
     with start_simulator(dataset=ds, api_key=KEY, connect_version=OLD, latency_ms=latency,
                          capacity=capacity) as sim:

@@ -21,7 +21,7 @@ from _results import write_result
 from connect_analysis.preflight.nodeports import check_nodeports
 from connect_analysis.publish import build_bundle
 from connect_analysis.schedule import scheduled_run
-from connect_analysis.simulator import start_simulator
+from connect_simulator import start_simulator
 
 KEY = "bench-key"
 

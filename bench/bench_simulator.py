@@ -20,7 +20,7 @@ import numpy as np
 import requests
 from _results import write_result
 
-from connect_analysis.simulator import generate_dataset, start_simulator
+from connect_simulator import generate_dataset, start_simulator
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 KEY = "bench-key"

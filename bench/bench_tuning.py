@@ -37,7 +37,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=4)
     args = ap.parse_args()
 
-    from connect_analysis.simulator import start_simulator
+    from connect_simulator import start_simulator
 
     now = pd.Timestamp("2026-06-30T12:00:00Z")
     seconds: dict[str, list[float]] = {name: [] for name in SETTINGS}

@@ -9,7 +9,7 @@ loaded on first use.
     build_report(snapshot, out)      snapshot     -> report.html
     write_plan(analysis, out)        Analysis     -> out/plan/ (values.yaml, rebuild.sh, ...)
     run_preflight(...)               checks from inside the new cluster
-    start_simulator(...)             the simulated Connect server
+    start_simulator(...)             the simulated Connect server (from connect_simulator)
 """
 
 from importlib import import_module
@@ -35,7 +35,7 @@ _LAZY = {
     "write_plan": "plan",
     "plan_snapshot": "plan",
     "run_preflight": "preflight",
-    "start_simulator": "simulator",
+    "start_simulator": "connect_simulator",  # the sibling package, not a module of the kit
 }
 
 __all__ = ["__version__", *_LAZY]
@@ -43,5 +43,7 @@ __all__ = ["__version__", *_LAZY]
 
 def __getattr__(name: str):
     if name in _LAZY:
-        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        module = _LAZY[name]
+        relative = "" if module.startswith("connect_") else "."
+        return getattr(import_module(relative + module, __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

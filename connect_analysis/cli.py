@@ -83,7 +83,7 @@ def main():
 
 
 def _connect_version(ctx, param, value):
-    from .simulator.server import VERSION
+    from connect_simulator.server import VERSION
 
     if not VERSION.fullmatch(value):
         raise click.BadParameter(f"{value!r} is not a Connect version (YYYY.MM.PATCH, e.g. 2024.09.0)")
@@ -106,7 +106,7 @@ def _connect_version(ctx, param, value):
               help="Requests served at once; more wait in a queue, so latency grows with the load.")
 def simulate(port, api_key, scenario, connect_version, latency_ms, fault_rate, seed, capacity):
     """Serve a simulated Connect server on loopback until stopped."""
-    from .simulator import serve_forever
+    from connect_simulator import serve_forever
 
     serve_forever(port=port, api_key=api_key, scenario=scenario, connect_version=connect_version,
                   latency_ms=latency_ms, fault_rate=fault_rate, seed=seed, capacity=capacity)

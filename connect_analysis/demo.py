@@ -18,8 +18,9 @@ def make_demo_snapshot(path: str | os.PathLike, *, seed: int = 1) -> Path:
     """Serve the simulator's demo scenario, fetch it into path as a real server of the same
     Connect version would be fetched by default (2026.06 has the storage endpoints: no
     per-bundle history, so the report shows none), stop the simulator. Returns path."""
+    from connect_simulator import start_simulator
+
     from .fetch import fetch_snapshot
-    from .simulator import start_simulator
 
     key = secrets.token_urlsafe(24)
     with start_simulator(scenario="demo", api_key=key, seed=seed, port=0) as sim:

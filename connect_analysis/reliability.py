@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from connect_simulator.server import DROPPED
+
 from . import schema
-from .simulator.server import DROPPED
 from .snapshot import load_snapshot
 
 FAULT_STATUSES = frozenset({503, 429, DROPPED})  # what `fault_rate` injects, as the request log shows it

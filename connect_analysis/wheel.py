@@ -1,8 +1,9 @@
 """A wheel of the kit as it is installed here, for `bundle` (Connect installs it from there).
 
-Made from what Python imports, not from a checkout: the package's files (the report's assets
-included: connect_analysis/_assets in a wheel install, the checkout's top level in an editable
-one) and the installed distribution's METADATA and entry points.
+Made from what Python imports, not from a checkout: the files of the distribution's two packages
+(connect_analysis and its sibling connect_simulator, which `demo` and `simulate` start; the
+report's assets included: connect_analysis/_assets in a wheel install, the checkout's top level
+in an editable one) and the installed distribution's METADATA and entry points.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from .assets import PACKAGED, assets_root
 from .errors import ConfigError
 
 DIST = "connect-analysis"
+PACKAGES = ("connect_analysis", "connect_simulator")  # [tool.hatch.build.targets.wheel] packages
 ASSETS = ("notebooks", "templates", "_quarto.yml", "deploy")
 _SKIP_PARTS = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache"}
 _EPOCH = (2020, 2, 2, 0, 0, 0)  # fixed times: the same kit gives the same wheel
@@ -35,9 +37,11 @@ def wheel_name(dist: metadata.Distribution) -> str:
 
 
 def kit_files() -> dict[str, Path]:
-    """Archive name -> file for every file of the importable package and its assets."""
-    package = Path(str(resources.files("connect_analysis")))
-    files = {f"connect_analysis/{rel}": path for rel, path in _walk(package).items()}
+    """Archive name -> file for every file of the importable packages and the kit's assets."""
+    files = {}
+    for name in PACKAGES:
+        files |= {f"{name}/{rel}": path for rel, path in _walk(_package_dir(name)).items()}
+    package = _package_dir("connect_analysis")
     root = assets_root()
     if root != package / PACKAGED:  # an editable install: the assets sit beside the package
         for name in ASSETS:
@@ -68,6 +72,10 @@ def build_kit_wheel(dest_dir: Path) -> Path:
             entry.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(entry, data)
     return out
+
+
+def _package_dir(name: str) -> Path:
+    return Path(str(resources.files(name)))
 
 
 def _walk(src: Path) -> dict[str, Path]:

@@ -1,10 +1,8 @@
 """Loopback targets for the preflight tests: listening, closed and silent ports, small HTTP
-servers that are not Connect, and the simulator (fixture `simulator`)."""
+routes (for loopback.serve) that are not Connect, and the simulator (fixture `simulator`)."""
 
 import contextlib
-import http.server
 import socket
-import threading
 
 import pytest
 
@@ -74,58 +72,26 @@ def silent_port():
         server.close()
 
 
-@contextlib.contextmanager
-def http_server(handler_class):
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler_class)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+def plain_site(h):
+    """An ordinary web server: a page at /, 404 elsewhere (a route for loopback.serve)."""
+    h.send_text("<html>hello</html>" if h.path == "/" else "not found", 200 if h.path == "/" else 404,
+                "text/html")
 
 
-class _Quiet(http.server.BaseHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-class PlainSite(_Quiet):
-    """An ordinary web server: a page at /, 404 elsewhere."""
-
-    def do_GET(self):
-        body = b"<html>hello</html>" if self.path == "/" else b"not found"
-        self.send_response(200 if self.path == "/" else 404)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-
-class ExpiredLicence(_Quiet):
+def expired_licence(h):
     """A Connect whose licence has expired: /__ping__ answers 402."""
-
-    def do_GET(self):
-        self.send_response(402)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
+    h.send_text("", 402)
 
 
-class Redirecting(_Quiet):
+def redirecting(h):
     """Sends every request to another host; the check must not follow (nor carry the key)."""
-
-    def do_GET(self):
-        self.send_response(302)
-        self.send_header("Location", "http://localhost:9/elsewhere")
-        self.send_header("Content-Length", "0")
-        self.end_headers()
+    h.send_text("", 302, headers={"Location": "http://localhost:9/elsewhere"})
 
 
 @pytest.fixture(scope="module", name="simulator")
 def simulator_fixture():
     """The demo simulator with the key "k", one per test module."""
-    from connect_analysis import simulator as sim_module
+    import connect_simulator as sim_module
 
     with sim_module.start_simulator(scenario="demo", api_key="k", port=0) as sim:
         yield sim

@@ -84,7 +84,7 @@ def large_report(tmp_path_factory) -> Path:
     import secrets
 
     from connect_analysis.fetch import fetch_snapshot
-    from connect_analysis.simulator import start_simulator
+    from connect_simulator import start_simulator
 
     root = tmp_path_factory.mktemp("large")
     key = secrets.token_urlsafe(16)

@@ -16,9 +16,9 @@ from connect_analysis.analysis.versions import (
     version_key,
 )
 from connect_analysis.fetch import fetch_snapshot
-from connect_analysis.simulator import start_simulator
-from connect_analysis.simulator.generate import generate_dataset
 from connect_analysis.snapshot import load_snapshot
+from connect_simulator import start_simulator
+from connect_simulator.generate import generate_dataset
 
 
 def test_versions_compare_as_versions():

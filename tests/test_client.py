@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
-from loopback import serve
+from loopback import self_signed, serve
 
 from connect_analysis import client as client_mod
 from connect_analysis.client import Client, Version, normalize_server
@@ -277,43 +276,15 @@ def test_the_key_is_in_no_log_line(caplog):
 
 def test_tls_is_verified_and_a_ca_bundle_is_used(tmp_path):
     """A self-signed loopback HTTPS server: refused by default, accepted with its CA."""
-    import http.server
-    import ssl
-    import threading
-
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
-                    "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key),
-                    "-out", str(cert)], check=True, capture_output=True)
-
-    class H(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
-            data = b'{"version": "2025.01.0"}'
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *a):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(cert, key)
-    server.socket = ctx.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"https://127.0.0.1:{server.server_address[1]}"
-    try:
-        with Client(url, KEY, retries=0) as c, pytest.raises(UnreachableError, match="CONNECT_CA_CERTIFICATE"):
+    cert, key = self_signed(tmp_path, days=1)
+    with serve(lambda h: h.send_json({"version": "2025.01.0"}), tls=(cert, key)) as srv:
+        assert srv.url.startswith("https://127.0.0.1:")
+        with Client(srv.url, KEY, retries=0) as c, pytest.raises(UnreachableError, match="CONNECT_CA_CERTIFICATE"):
             c.server_settings()
-        with Client(url, KEY, ca_certificate=str(cert)) as c:
+        with Client(srv.url, KEY, ca_certificate=str(cert)) as c:
             assert c.server_settings()["version"] == "2025.01.0"
-        with Client(url, KEY, insecure=True) as c:
+        with Client(srv.url, KEY, insecure=True) as c:
             assert c.server_settings()["version"] == "2025.01.0"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_module_reads_no_environment_at_import():

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from connect_analysis.simulator import generate_dataset, start_simulator
+from connect_simulator import generate_dataset, start_simulator
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "posit-dev"
 SDK = "posit-sdk-py/tests/posit/connect/__api__"

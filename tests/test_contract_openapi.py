@@ -27,7 +27,7 @@ import pytest
 import requests
 from suite import skip_or_fail
 
-from connect_analysis.simulator import generate_dataset, start_simulator
+from connect_simulator import generate_dataset, start_simulator
 
 SPEC = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "connect-openapi.json"
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)

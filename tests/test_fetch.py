@@ -20,8 +20,8 @@ from connect_analysis import schema
 from connect_analysis.api.usage import slices
 from connect_analysis.errors import AuthError, ConfigError
 from connect_analysis.fetch import fetch_snapshot
-from connect_analysis.simulator import generate_dataset, start_simulator
 from connect_analysis.snapshot import load_snapshot
+from connect_simulator import generate_dataset, start_simulator
 
 KEY = "adm1n-key-that-must-never-leak"
 FAULTS = {"503": 0.10, "429": 0.02, "drop": 0.01}

@@ -15,8 +15,8 @@ from test_fetch import KEY, without_port
 from connect_analysis._paging import fetch_listed
 from connect_analysis.client import Client
 from connect_analysis.fetch import fetch_snapshot
-from connect_analysis.simulator import generate_dataset, start_simulator
 from connect_analysis.snapshot import load_snapshot
+from connect_simulator import generate_dataset, start_simulator
 
 OLD = "2024.09.0"  # before /v1/content/storage: storage is summed from the bundle lists
 MANY = [45, 20, 40, 21]  # bundles a few items get (pages of 20: 3; 1 full; 2 full; 2)

@@ -8,8 +8,8 @@ import pytest
 from test_fetch import KEY
 
 from connect_analysis.fetch import fetch_snapshot
-from connect_analysis.simulator import generate_dataset, start_simulator
 from connect_analysis.snapshot import load_snapshot
+from connect_simulator import generate_dataset, start_simulator
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ import pytest
 
 from connect_analysis import schema
 from connect_analysis.fetch import fetch_snapshot
-from connect_analysis.simulator import generate_dataset, start_simulator
 from connect_analysis.snapshot import load_snapshot
+from connect_simulator import generate_dataset, start_simulator
 
 KEY = "jobs-test-admin-key"
 NOW = pd.Timestamp("2026-03-01T12:00:00Z")

@@ -12,8 +12,8 @@ from test_fetch import assert_same_tables, digest, fetch, sim_for
 from connect_analysis import schema
 from connect_analysis.api.content import DIGESTS, ContentList
 from connect_analysis.refresh import file_metadata, previous_content_list
-from connect_analysis.simulator import generate_dataset
 from connect_analysis.snapshot import load_snapshot
+from connect_simulator import generate_dataset
 
 
 def test_incremental_refresh_equals_a_full_fetch(tmp_path):

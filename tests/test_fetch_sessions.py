@@ -13,9 +13,9 @@ from test_fetch import KEY, assert_same_tables
 
 from connect_analysis.analysis import analyze
 from connect_analysis.fetch import fetch_snapshot
-from connect_analysis.simulator import generate_dataset, start_simulator
-from connect_analysis.simulator.usage import OPEN, UsageLog
 from connect_analysis.snapshot import load_snapshot
+from connect_simulator import generate_dataset, start_simulator
+from connect_simulator.usage import OPEN, UsageLog
 
 NOW = pd.Timestamp("2026-03-01T12:00:00Z")
 DAYS = 30

@@ -30,7 +30,7 @@ def demo_summary() -> dict:
     default options; the server's loopback URL replaced by SERVER."""
     from connect_analysis.analysis import analyze, load_for_analysis
     from connect_analysis.fetch import fetch_snapshot
-    from connect_analysis.simulator import start_simulator
+    from connect_simulator import start_simulator
 
     key = secrets.token_urlsafe(16)
     with tempfile.TemporaryDirectory() as tmp, \

@@ -16,7 +16,7 @@ from loopback import serve
 from connect_analysis.client import Client
 from connect_analysis.fetch import fetch_snapshot
 from connect_analysis.limiter import AdaptiveLimit, FixedLimit
-from connect_analysis.simulator import generate_dataset, start_simulator
+from connect_simulator import generate_dataset, start_simulator
 
 KEY = "limiter-test-key"
 

@@ -105,7 +105,7 @@ def test_missing_snapshot_elsewhere_is_an_error(tmp_path, monkeypatch):
 @pytest.fixture()
 def watched_server(monkeypatch):
     """A simulator named by CONNECT_SERVER, to show that the notebooks never ask it anything."""
-    from connect_analysis.simulator import start_simulator
+    from connect_simulator import start_simulator
 
     with start_simulator(scenario="demo", api_key="nb-test-key", seed=3, port=0) as sim:
         monkeypatch.setenv("CONNECT_SERVER", sim.url)

@@ -2,12 +2,12 @@
 
 
 import pytest
+from loopback import serve
 from preflight_targets import (
-    ExpiredLicence,
-    PlainSite,
-    Redirecting,
     closed_port,
-    http_server,
+    expired_licence,
+    plain_site,
+    redirecting,
     simulator_fixture,  # noqa: F401 - the `simulator` fixture
 )
 
@@ -42,21 +42,21 @@ def test_connect_bad_key_fails(simulator):
 
 
 def test_connect_plain_web_server_is_not_connect():
-    with http_server(PlainSite) as url:
-        result = check_connect(url, api_key="k")
+    with serve(plain_site) as srv:
+        result = check_connect(srv.url, api_key="k")
     assert not result.ok
     assert result.detail == "/__ping__ answered 404: not a Connect server at this URL"
 
 
 def test_connect_expired_licence_fails():
-    with http_server(ExpiredLicence) as url:
-        result = check_connect(url)
+    with serve(expired_licence) as srv:
+        result = check_connect(srv.url)
     assert not result.ok and "licence has expired" in result.detail
 
 
 def test_connect_redirect_is_reported_not_followed():
-    with http_server(Redirecting) as url:
-        result = check_connect(url, api_key="k")
+    with serve(redirecting) as srv:
+        result = check_connect(srv.url, api_key="k")
     assert not result.ok
     assert result.detail == "/__ping__ redirects to http://localhost:9/elsewhere"
     assert "redirects to" in result.fix
@@ -76,7 +76,7 @@ def test_connect_reads_tls_settings_as_the_client_does(simulator, monkeypatch):
 
 @pytest.mark.parametrize("url", ["ftp://connect.example", "http://user:pw@127.0.0.1:1"])
 def test_connect_bad_url_is_a_result_without_credentials(url):
-    result = check_connect(url)
+    result = check_connect(srv.url)
     assert not result.ok and result.detail.startswith("not a usable server URL")
     assert "pw" not in result.target + result.detail
 

@@ -89,8 +89,8 @@ def test_the_environment_chooses_the_pieces(monkeypatch, defaults):
 def test_a_fetch_holds_the_tuning_while_it_runs_and_a_load_never_does(tmp_path, defaults,
                                                                      monkeypatch):
     from connect_analysis.fetch import fetch_snapshot
-    from connect_analysis.simulator import start_simulator
     from connect_analysis.snapshot import load_snapshot
+    from connect_simulator import start_simulator
 
     key = secrets.token_urlsafe(16)
     with start_simulator(scenario="demo", api_key=key, port=0) as sim:

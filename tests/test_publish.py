@@ -69,7 +69,9 @@ def test_the_wheel_holds_the_kit_and_its_assets(bundle):
     assert {"connect_analysis/__init__.py", "connect_analysis/publish.py",
             "connect_analysis/report/__init__.py", "connect_analysis/_assets/_quarto.yml",
             "connect_analysis/_assets/templates/report.html.j2",
-            f"connect_analysis/_assets/deploy/{ENTRY_POINT}"} <= names
+            f"connect_analysis/_assets/deploy/{ENTRY_POINT}",
+            "connect_simulator/__init__.py", "connect_simulator/server.py"} <= names
+    assert {n.split("/")[0] for n in names} == {"connect_analysis", "connect_simulator", info}
     notebooks = {f"connect_analysis/_assets/notebooks/{p.name}" for p in notebooks_dir().glob("*.ipynb")}
     assert len(notebooks) >= 6 and notebooks <= names
     assert not any("__pycache__" in name or name.endswith(".pyc") for name in names)
@@ -126,7 +128,7 @@ def _iframes(page: str) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def simulator():
-    from connect_analysis.simulator import start_simulator
+    from connect_simulator import start_simulator
 
     with start_simulator(scenario="demo", api_key=KEY, port=0) as sim:
         yield sim

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from suite import skip_or_fail
 
-from connect_analysis.simulator import start_simulator
+from connect_simulator import start_simulator
 
 try:
     import posit.connect as posit_connect

@@ -1,16 +1,15 @@
 """Scheduled runs: dated output, same-day replacement, pruning, exit codes, against the simulator."""
 
 import fcntl
-import http.server
 import json
 import os
 import subprocess
 import sys
-import threading
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from loopback import serve
 
 from connect_analysis.errors import ConfigError
 from connect_analysis.schedule import list_runs, prune_runs, scheduled_run
@@ -48,32 +47,14 @@ def test_a_second_run_while_one_holds_the_lock_fails_fast(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == [".lock"]
 
 
-class _NotConnect(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = b"404 page not found"
-        self.send_response(404)
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 def test_run_against_a_non_connect_server_exits_nonzero_and_writes_no_run(tmp_path):
     _make_runs(tmp_path / "out", ["2000-01-01"])
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _NotConnect)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with serve(lambda h: h.send_text("404 page not found", 404)) as srv:  # not Connect
         done = subprocess.run(
-            [sys.executable, "-m", "connect_analysis.cli", "run", "--server",
-             f"http://127.0.0.1:{server.server_address[1]}", "--out-root", str(tmp_path / "out")],
+            [sys.executable, "-m", "connect_analysis.cli", "run", "--server", srv.url,
+             "--out-root", str(tmp_path / "out")],
             capture_output=True, text=True, timeout=120,
             env={**os.environ, "CONNECT_API_KEY": KEY})
-    finally:
-        server.shutdown()
-        server.server_close()
     assert done.returncode == 1
     assert len(done.stderr.strip().splitlines()) == 1 and done.stderr.startswith("error: ")
     assert "Traceback" not in done.stderr and KEY not in done.stderr + done.stdout
@@ -86,7 +67,7 @@ def test_run_against_a_non_connect_server_exits_nonzero_and_writes_no_run(tmp_pa
 
 @pytest.fixture(scope="module")
 def simulator():
-    from connect_analysis.simulator import start_simulator
+    from connect_simulator import start_simulator
 
     with start_simulator(scenario="demo", api_key=KEY, port=0) as sim:
         yield sim

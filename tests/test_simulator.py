@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 import requests
 
-from connect_analysis.simulator import generate_dataset, start_simulator
+from connect_simulator import generate_dataset, start_simulator
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 ADMIN = "admin-key"
@@ -163,7 +163,7 @@ def test_bundles_newest_first_with_sizes(sim):
 # -- roles ----------------------------------------------------------------------------------
 
 def test_viewer_sees_no_runtimes_and_no_usage(sim):
-    from connect_analysis.simulator.api import RUNTIME_FIELDS
+    from connect_simulator.api import RUNTIME_FIELDS
 
     key = sim.keys["viewer"]
     items = get(sim, "/__api__/v1/content", key=key).json()

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import requests
 
-from connect_analysis.simulator import generate_dataset, start_simulator
+from connect_simulator import generate_dataset, start_simulator
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 ADMIN = "admin-key"

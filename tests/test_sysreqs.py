@@ -186,15 +186,15 @@ def test_packages_analysis_from_a_snapshot_on_disk(tmp_path):
 
 @pytest.fixture(scope="module")
 def demo_dataset():
-    from connect_analysis.simulator import generate_dataset
+    from connect_simulator import generate_dataset
 
     return generate_dataset("demo", seed=3, now=pd.Timestamp("2026-03-01T12:00:00Z"))
 
 
 def _fetched(dataset, version, out):
     from connect_analysis.fetch import fetch_snapshot
-    from connect_analysis.simulator import start_simulator
     from connect_analysis.snapshot import load_snapshot
+    from connect_simulator import start_simulator
 
     with start_simulator(dataset=dataset, api_key="k3y", connect_version=version) as sim:
         fetch_snapshot(server=sim.url, out=out, api_key="k3y", quiet=True, days=7,

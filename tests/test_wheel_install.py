@@ -46,11 +46,13 @@ def installed(tmp_path_factory):
 
 def test_the_wheel_carries_the_assets_and_no_checkout_is_used(installed, tmp_path):
     venv, env = installed
-    code = ("import connect_analysis, connect_analysis.assets as a; "
-            "print(connect_analysis.__file__); print(a.notebooks_dir()); print(a.templates_dir())")
+    code = ("import connect_analysis, connect_analysis.assets as a, connect_simulator; "
+            "print(connect_analysis.__file__); print(a.notebooks_dir()); print(a.templates_dir()); "
+            "print(connect_simulator.__file__)")
     lines = _run([venv / "bin" / "python", "-c", code], cwd=tmp_path, env=env).stdout.split()
     assert all(line.startswith(str(venv)) for line in lines), lines
     assert lines[1].endswith("connect_analysis/_assets/notebooks")
+    assert lines[3].endswith("site-packages/connect_simulator/__init__.py")  # the sibling package
 
 
 def test_demo_from_an_empty_directory(installed, tmp_path):

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-ROOTS = ("connect_analysis", "tests", "bench", "tools")
+ROOTS = ("connect_analysis", "connect_simulator", "tests", "bench", "tools")
 MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 60
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from rel_suite import FIGURES, KEY, NOW, SINCE, Kit, check_get_only
 
-from connect_analysis.simulator import generate_dataset, start_simulator
+from connect_simulator import generate_dataset, start_simulator
 
 
 def pytest_configure(config):

@@ -4,14 +4,13 @@ server on loopback (tests/loopback.py); `tls_simulator` is the simulator behind 
 from __future__ import annotations
 
 import socket
-import ssl
 import subprocess
 from contextlib import contextmanager
 from pathlib import Path
 
-from loopback import serve
+from loopback import self_signed, serve, tls_context  # noqa: F401 - self_signed: odd.self_signed
 
-from connect_analysis.simulator import Simulator
+from connect_simulator import Simulator
 
 PLAIN_PAGE = "<!DOCTYPE html><html><head><title>Welcome</title></head><body><h1>It works!</h1></body></html>"
 PROXY_502 = ("<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1>"
@@ -83,22 +82,11 @@ def redirecting_to(target_url: str):
         yield srv
 
 
-def self_signed(directory: Path) -> tuple[Path, Path]:
-    """A self-signed certificate for 127.0.0.1 (openssl), as (cert.pem, key.pem)."""
-    cert, key = directory / "cert.pem", directory / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
-    return cert, key
-
-
 def tls_simulator(dataset, api_key: str, cert: Path, key: Path) -> Simulator:
     """The simulator serving HTTPS with the given certificate (started; stop() it)."""
     sim = Simulator(dataset, api_key, "2026.06.0", 0.0, None, 1, 0, 0)
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(cert, key)
     # the listening socket is wrapped before the server thread starts: every connection is TLS
-    sim._server.socket = ctx.wrap_socket(sim._server.socket, server_side=True)
+    sim._server.socket = tls_context(cert, key).wrap_socket(sim._server.socket, server_side=True)
     sim.url = f"https://127.0.0.1:{sim.port}"  # paging links name the https URL
     return sim.start()
 

@@ -15,7 +15,7 @@ import chromium
 import pytest
 from rel_suite import FIGURES, KEY, NOW, SINCE
 
-from connect_analysis.simulator import generate_dataset
+from connect_simulator import generate_dataset
 
 MARK = "__pwned"  # every script payload sets window.__pwned or adds an element with id pwned-*
 PAYLOADS = [
@@ -81,7 +81,7 @@ def hostile_report(tmp_path_factory):
     """(kit, snapshot dir, report dir, fetch Run, report Run) for the hostile server, made once."""
     from rel_suite import Kit, check_get_only
 
-    from connect_analysis.simulator import start_simulator
+    from connect_simulator import start_simulator
 
     kit = Kit(tmp_path_factory.mktemp("hostile"), FIGURES)
     snap, out = kit.base / "snap", kit.base / "report"
