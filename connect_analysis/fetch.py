@@ -47,7 +47,9 @@ from .errors import (
     SnapshotError,
     UnsupportedError,
 )
+from .fetch_jobs import fetch_jobs_dataset, jobs_mode
 from .limiter import AdaptiveLimit, FixedLimit
+from .options import JOBS_DEFAULT
 from .progress import bar
 from .snapshot import (
     FORMAT,
@@ -75,7 +77,7 @@ NEEDS = {"environments": "2023.05.0", "packages": "2024.11.0", "content_storage"
 def fetch_snapshot(server: str | None = None, out: str | Path = "snap", days: int = 90,
                    since: str | datetime | None = None, quiet: bool = True, workers: int | None = None,
                    api_key: str | None = None, now: datetime | None = None,
-                   bundle_history: bool | None = None, max_workers: int = 32) -> dict:
+                   bundle_history: bool | None = None, max_workers: int = 32, jobs: str = JOBS_DEFAULT) -> dict:
     """Fetch a server into the snapshot directory `out` and return its manifest.
 
     server / api_key default to CONNECT_SERVER / CONNECT_API_KEY. The usage window
@@ -85,6 +87,7 @@ def fetch_snapshot(server: str | None = None, out: str | Path = "snap", days: in
     only on servers without the storage endpoints, which need it for storage figures.
     workers: a fixed number of requests in flight; None (the default) adapts it to the
     server's response times (limiter.AdaptiveLimit), up to max_workers.
+    jobs: whose build jobs to read, "sample" or "all" (fetch_jobs.py; manifest["jobs"] says).
     While it runs it holds connect_analysis._process.fetch_tuning() (Arrow allocating with
     malloc; CONNECT_ANALYSIS_TUNING=0 turns it off), restored when it returns or raises.
     """
@@ -92,6 +95,7 @@ def fetch_snapshot(server: str | None = None, out: str | Path = "snap", days: in
     for name, n in (("--workers", workers), ("--max-workers", max_workers)):
         if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
             raise ConfigError(f"{name} must be a whole number of at least 1, got {n!r}")
+    jobs = jobs_mode(jobs)
     end = _window_end(now)
     start = _window_start(end, days, since)
     out = recover(out)  # absolute, a symlink followed; what a killed fetch left undone
@@ -121,7 +125,7 @@ def fetch_snapshot(server: str | None = None, out: str | Path = "snap", days: in
         writer = SnapshotWriter(out)  # each table is written as soon as it is read
         try:
             run = _Run(client, version, workers, quiet, start, end, (out, seed, previous), bundle_history, writer,
-                       content_)
+                       content_, jobs)
             run.all()
             manifest = {
                 "server": client.server,
@@ -134,6 +138,7 @@ def fetch_snapshot(server: str | None = None, out: str | Path = "snap", days: in
                 "unavailable": dict(sorted(run.unavailable.items())),
                 "refresh": run.refresh,
                 "sources": run.sources,
+                "jobs": run.jobs_read,
                 "system_storage": run.system_storage,
                 "requests": client.request_count,
                 "concurrency": client.limiter.summary(),
@@ -300,12 +305,13 @@ class _Run:
 
     def __init__(self, client: Client, version: Version | None, workers: int, quiet: bool,
                  start: datetime, end: datetime, previous: tuple[Path, dict | None, Future],
-                 bundle_history: bool | None, writer: SnapshotWriter, content: Future):
+                 bundle_history: bool | None, writer: SnapshotWriter, content: Future, jobs_mode: str):
         self.client, self.version, self.workers, self.quiet = client, version, workers, quiet
         self.start, self.end = start, end
         self._out, self._seed_manifest, self._previous = previous
         self.bundle_history, self.writer, self._content_read = bundle_history, writer, content
         self._content_table = schema.empty("content")  # the one table other datasets read
+        self.jobs_mode, self.jobs_read = jobs_mode, None  # --jobs; manifest["jobs"]
         self.unavailable: dict[str, str] = {}
         self.sources: dict[str, str] = {}
         self._usage_from: dict[str, datetime] = {}  # where each usage table was read from
@@ -608,9 +614,7 @@ class _Run:
         self._guard(get, "packages")
 
     def jobs(self):
-        from .fetch_jobs import fetch_jobs_dataset
-
-        fetch_jobs_dataset(self)
+        self.jobs_read = fetch_jobs_dataset(self, self.jobs_mode)
 
     # --- usage ----------------------------------------------------------------------
 
