@@ -4,6 +4,8 @@ The CLI options of `analyze` and `report` (cli.py, through `click_options`), bui
 arguments, the notebooks' parameters (tests/test_notebooks.py checks each parameters cell
 against `notebook_defaults`) and the docs' reference all come from the fields below. To add
 an option, add a field with its `option(...)` metadata and pass it on in `analyze_kwargs`.
+
+JOBS_*: the fetch's one option the commands that fetch share (fetch, demo, run: cli._jobs_option).
 """
 
 from __future__ import annotations
