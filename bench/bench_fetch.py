@@ -18,17 +18,15 @@ times, the ratios, the requests each made and peak RSS.
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 import os
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
-from queue import Empty
 
 import pandas as pd
 import requests
+from _clients import in_own_process, posit_sdk_fetch
 from _results import write_result
 from _rss import peak_rss_bytes
 
@@ -41,44 +39,16 @@ def kit_fetch(url, out, now, days, workers, bundle_history, queue):
     t0 = time.perf_counter()
     m = fetch_snapshot(server=url, out=out, days=days, quiet=True, workers=workers, api_key=KEY,
                        now=pd.Timestamp(now).to_pydatetime(), bundle_history=bundle_history)
-    queue.put({"seconds": time.perf_counter() - t0, "rss": peak_rss_bytes(), "rows": m["row_counts"],
+    queue.put({"seconds": time.perf_counter() - t0, "peak_rss_bytes": peak_rss_bytes(), "rows": m["row_counts"],
                "mode": m["refresh"]["mode"], "cpu_seconds": time.process_time()})
-
-
-def sdk_fetch(url, start, end, queue):
-    from posit import connect
-
-    t0 = time.perf_counter()
-    client = connect.Client(url, KEY)
-    items = client.content.find()
-    bundles = [b for item in items for b in item.bundles.find()]
-    usage = client.metrics.usage.find(start=start, end=end)
-    queue.put({"seconds": time.perf_counter() - t0, "rss": peak_rss_bytes(),
-               "rows": {"content": len(items), "bundles": len(bundles), "usage": len(usage)}})
-
-
-def run(target, *args) -> dict:
-    ctx = mp.get_context("spawn")  # a clean process: its peak RSS is the client's alone
-    queue = ctx.Queue()
-    proc = ctx.Process(target=target, args=(*args, queue))
-    proc.start()
-    while True:  # a client that dies puts nothing on the queue: do not wait for it forever
-        try:
-            result = queue.get(timeout=1)
-            break
-        except Empty:
-            if not proc.is_alive():
-                sys.exit(f"{target.__name__} failed with exit code {proc.exitcode}")
-    proc.join()
-    return result
 
 
 def measured(sim, label, target, *args) -> dict:
     before = len(sim.request_log)
-    result = run(target, *args)
+    result = in_own_process(target, *args)
     result["requests"] = len(sim.request_log) - before
     print(f"{label:<44} {result['seconds']:9.1f} s  {result['requests']:7d} requests  "
-          f"peak RSS {result['rss'] / 2**20:7.0f} MiB", flush=True)
+          f"peak RSS {result['peak_rss_bytes'] / 2**20:7.0f} MiB", flush=True)
     return result
 
 
@@ -112,7 +82,7 @@ def main():
                           str(work / "snap-history"), now.isoformat(), args.days, args.workers, True)
             b = None
             if not args.skip_sdk:
-                b = measured(sim, "(b)  posit-sdk (content, bundles, usage)", sdk_fetch, sim.url,
+                b = measured(sim, "(b)  posit-sdk (content, bundles, usage)", posit_sdk_fetch, sim.url, KEY,
                              start.strftime("%Y-%m-%dT%H:%M:%SZ"), end.strftime("%Y-%m-%dT%H:%M:%SZ"))
             for i in range(1, args.refreshes + 1):  # the same refresh again, from copies of (a)
                 shutil.copytree(work / "snap", work / f"snap-{i}")
@@ -150,7 +120,7 @@ def summarise(args, a, a2, b, runs, c, c2) -> None:
     print(f"refresh (c)/(a):   {100 * c['seconds'] / a['seconds']:.1f}% of the cold fetch   (target <= 5%); "
           f"median of {len(runs)} refreshes ({each} s); mode {c['mode']}")
     print(f"refresh (c')/(a):  {100 * c2['seconds'] / a['seconds']:.1f}% with {args.edited:.0%} of the items edited")
-    peak = max(a['rss'], a2['rss'], c2['rss'], *(r['rss'] for r in runs))
+    peak = max(a['peak_rss_bytes'], a2['peak_rss_bytes'], c2['peak_rss_bytes'], *(r['peak_rss_bytes'] for r in runs))
     print(f"peak RSS of the kit: {peak / 2**30:.2f} GiB   (target <= 1.5 GiB)")
     figures = {"scenario": args.scenario, "latency_ms": args.latency_ms, "tuning": tuning_state(),
                "cold_fetch_seconds": round(a["seconds"], 2),

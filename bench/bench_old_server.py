@@ -5,7 +5,7 @@ and how hard each pushes a server of limited capacity.
 
 The simulator's `large` scenario served as Connect 2024.09.0 (before /v1/content/storage: one
 bundles request per item), `--scale` of its content items kept with their usage (1.0: all 20,500):
-  (a) at each latency: this kit's cold fetch (defaults: adaptive concurrency up to 32) and
+  (a) at each latency: this kit's cold fetch (defaults: adaptive concurrency up to 32, --jobs sample) and
       posit-sdk as its documentation shows it (content.find(), bundles.find() per item,
       metrics.usage.find(start, end)), each in its own spawned process: seconds, requests
       the server saw, peak RSS, and the concurrency the kit's limiter settled at;
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing as mp
 import os
 import platform
 import shutil
@@ -32,10 +31,10 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from queue import Empty
 
 import pandas as pd
 import requests
+from _clients import in_own_process, posit_sdk_fetch
 from _rss import peak_rss_bytes
 
 KEY = "bench-admin-key"
@@ -52,44 +51,15 @@ def kit_fetch(url, out, workers, queue):
                        now=NOW.to_pydatetime())
     queue.put({"seconds": round(time.perf_counter() - t0, 2), "peak_rss_bytes": peak_rss_bytes(),
                "rows": m["row_counts"], "concurrency": m["concurrency"],
-               "content_storage_source": m["sources"].get("content_storage")})
-
-
-def sdk_fetch(url, queue):
-    from posit import connect
-
-    start, end = NOW - pd.Timedelta(days=DAYS), NOW
-    t0 = time.perf_counter()
-    client = connect.Client(url, KEY)
-    items = client.content.find()
-    bundles = [b for item in items for b in item.bundles.find()]
-    usage = client.metrics.usage.find(start=start.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                                      end=end.strftime("%Y-%m-%dT%H:%M:%SZ"))
-    queue.put({"seconds": round(time.perf_counter() - t0, 2), "peak_rss_bytes": peak_rss_bytes(),
-               "rows": {"content": len(items), "bundles": len(bundles), "usage": len(usage)}})
-
-
-def run(target, *args) -> dict:
-    ctx = mp.get_context("spawn")  # a clean process: its peak RSS is the client's alone
-    queue = ctx.Queue()
-    proc = ctx.Process(target=target, args=(*args, queue))
-    proc.start()
-    while True:  # a client that dies puts nothing on the queue: do not wait for it forever
-        try:
-            result = queue.get(timeout=1)
-            break
-        except Empty:
-            if not proc.is_alive():
-                sys.exit(f"{target.__name__} failed with exit code {proc.exitcode}")
-    proc.join()
-    return result
+               "content_storage_source": m["sources"].get("content_storage"),
+               "jobs": {k: v for k, v in (m.get("jobs") or {}).items() if k != "guids"}})
 
 
 def measured(sim, label, target, *args) -> dict:
     before = len(sim.request_log)
     sim.reset_load()
     t0 = time.monotonic()
-    result = run(target, *args)
+    result = in_own_process(target, *args)
     result["requests"] = len(sim.request_log) - before
     times = sim.response_times(since=t0)
     result["server_median_ms"] = round(1000 * statistics.median(times), 1) if times else None
@@ -102,25 +72,11 @@ def measured(sim, label, target, *args) -> dict:
 
 def scaled(scale: float):
     """The `large` dataset with the first `scale` of its content items and only their usage."""
-    import numpy as np
-
     from connect_simulator import generate_dataset
-    from connect_simulator.usage import UsageLog
 
     ds = generate_dataset("large", seed=1, now=NOW)
     if scale < 1:
-        keep = ds.content.iloc[: max(1, round(len(ds.content) * scale))]
-        guids = set(keep["guid"])
-        ds.content = keep.reset_index(drop=True)
-        for name in ("bundles", "content_tags", "vanities", "packages"):
-            df = getattr(ds, name)
-            setattr(ds, name, df[df["content_guid"].isin(guids)].reset_index(drop=True))
-        kept = np.flatnonzero(np.isin(ds.usage_guids, list(guids)))
-        for name in ("visit_log", "shiny_log"):
-            log = getattr(ds, name)
-            m = np.isin(log.content, kept)
-            setattr(ds, name, UsageLog(time=log.time[m], content=log.content[m], user=log.user[m], path=log.path[m],
-                                       end=None if log.end is None else log.end[m], n_guids=log.n_guids))
+        ds.first(round(len(ds.content) * scale))
     return ds
 
 
@@ -180,8 +136,9 @@ def old_server_runs(ds, latencies, parts, sdk_from) -> list[dict]:
                     row["kit"] = measured(sim, f"kit cold fetch, {latency:g} ms", kit_fetch, sim.url,
                                           str(work / "snap"), None)
                 if "sdk" in parts:
+                    start, end = (t.strftime("%Y-%m-%dT%H:%M:%SZ") for t in (NOW - pd.Timedelta(days=DAYS), NOW))
                     row["posit_sdk"] = measured(sim, f"posit-sdk (content, bundles, usage), {latency:g} ms",
-                                                sdk_fetch, sim.url)
+                                                posit_sdk_fetch, sim.url, KEY, start, end)
                 elif earlier.get(latency):
                     row["posit_sdk"] = {**earlier[latency], "from": sdk_from["_path"]}
             finally:
@@ -229,6 +186,9 @@ def flat_figures(result: dict) -> tuple[dict, dict]:
                         f"{who}_{at}_peak_rss_mib": round(r["peak_rss_bytes"] / 2**20)}
         if row.get("kit"):
             fig[f"kit_{at}_settled_concurrency"] = row["kit"]["concurrency"]["settled"]
+            jobs = row["kit"].get("jobs") or {}
+            if jobs:
+                fig[f"kit_{at}_jobs"] = f"{jobs['mode']}: {jobs['items']} of {jobs['of']} deployed items"
         if "speedup" in row:
             fig[f"speedup_{at}"] = row["speedup"]
             targets[f"speedup_{at}"] = ">= 10x"

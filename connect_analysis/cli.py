@@ -161,6 +161,14 @@ _renderer_option = click.option(
     help="auto: Quarto when found (QUARTO_PATH, beside this Python, PATH), else the built-in renderer.")
 
 
+def _jobs_option(command):
+    """--jobs, for every command that fetches (options.JOBS_MODES)."""
+    from .options import JOBS_DEFAULT, JOBS_HELP, JOBS_MODES
+
+    return click.option("--jobs", type=click.Choice(JOBS_MODES), default=JOBS_DEFAULT, show_default=True,
+                        help=JOBS_HELP)(command)
+
+
 def _analysis_options(command):
     """The fields of AnalysisOptions (connect_analysis/options.py) as options of command."""
     from .options import fields_by_name
@@ -241,15 +249,16 @@ def compare(old, new, out):
 @click.option("--keep", type=click.IntRange(min=1), metavar="N", help="Keep only the newest N runs.")
 @click.option("--days", type=click.IntRange(min=1), default=90, show_default=True,
               help="Usage window in days back from now.")
+@_jobs_option
 @_renderer_option
-def run_scheduled(server, out_root, keep, days, renderer):
+def run_scheduled(server, out_root, keep, days, jobs, renderer):
     """One scheduled run: refresh the snapshot, render OUT_ROOT/YYYY-MM-DD, prune to --keep.
 
     Exit 0 on success, non-zero on any failure; meant for cron.
     """
     from .schedule import scheduled_run
 
-    result = scheduled_run(server, out_root, keep=keep, days=days, renderer=renderer)
+    result = scheduled_run(server, out_root, keep=keep, days=days, renderer=renderer, jobs=jobs)
     for path in result.pruned:
         click.echo(f"pruned {path}", err=True)
     click.echo(str(result.report))
@@ -293,12 +302,13 @@ def report(snapshot, out, pdf, preflight_file, renderer, **options):
 @click.option("--out", type=click.Path(file_okay=False), default="demo-output", show_default=True,
               metavar="OUT", help="Where the snapshot and the report go.")
 @click.option("--pdf", is_flag=True, help="Also print report.pdf (headless Chromium).")
+@_jobs_option
 @_renderer_option
-def demo(out, pdf, renderer):
+def demo(out, pdf, jobs, renderer):
     """Run the whole kit against the embedded simulated server; print the report's path."""
     from .demo import run_demo
 
-    made = run_demo(out, pdf=pdf, renderer=renderer)
+    made = run_demo(out, pdf=pdf, renderer=renderer, jobs=jobs)
     _say_warnings(made)
     click.echo(made.html)
 
@@ -321,13 +331,14 @@ def _say_warnings(made) -> None:
               help="The most requests in flight while adapting.")
 @click.option("--bundle-history/--no-bundle-history", default=None,
               help="Read every bundle of every item (default: only on servers without the storage endpoints).")
+@_jobs_option
 @click.option("--quiet", is_flag=True, help="No progress bars (they are off anyway when stderr is not a terminal).")
-def fetch(server, out, days, since, workers, max_workers, bundle_history, quiet):
+def fetch(server, out, days, since, workers, max_workers, bundle_history, jobs, quiet):
     """Fetch a Connect server into a snapshot directory (key from CONNECT_API_KEY)."""
     from .fetch import fetch_snapshot
 
     manifest = fetch_snapshot(server=server, out=out, days=days, since=since, quiet=quiet, workers=workers,
-                              bundle_history=bundle_history, max_workers=max_workers)
+                              bundle_history=bundle_history, max_workers=max_workers, jobs=jobs)
     rows = sum(manifest.get("row_counts", {}).values())
     gaps = f"; unavailable: {', '.join(manifest['unavailable'])}" if manifest.get("unavailable") else ""
     click.echo(f"wrote {out}: {rows} rows from {manifest['server']} "

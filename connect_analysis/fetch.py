@@ -34,7 +34,9 @@ from .api import users as users_api
 from .client import Client, Version
 from .errors import ConfigError, NotConnectError
 from .fetch_datasets import Datasets
+from .fetch_jobs import jobs_mode
 from .limiter import AdaptiveLimit, FixedLimit
+from .options import JOBS_DEFAULT
 from .refresh import Previous, load_previous, load_previous_content, previous_snapshot
 from .snapshot import MANIFEST, SnapshotWriter, recover
 from .timestamps import utc_second
@@ -45,7 +47,7 @@ __all__ = ["fetch_snapshot"]
 def fetch_snapshot(server: str | None = None, out: str | Path = "snap", days: int = 90,
                    since: str | datetime | None = None, quiet: bool = True, workers: int | None = None,
                    api_key: str | None = None, now: datetime | None = None,
-                   bundle_history: bool | None = None, max_workers: int = 32) -> dict:
+                   bundle_history: bool | None = None, max_workers: int = 32, jobs: str = JOBS_DEFAULT) -> dict:
     """Fetch a server into the snapshot directory `out` and return its manifest.
 
     server / api_key default to CONNECT_SERVER / CONNECT_API_KEY. The usage window
@@ -55,6 +57,7 @@ def fetch_snapshot(server: str | None = None, out: str | Path = "snap", days: in
     only on servers without the storage endpoints, which need it for storage figures.
     workers: a fixed number of requests in flight; None (the default) adapts it to the
     server's response times (limiter.AdaptiveLimit), up to max_workers.
+    jobs: whose build jobs to read, "sample" or "all" (fetch_jobs.py; manifest["jobs"] says).
     While it runs it holds connect_analysis._process.fetch_tuning() (Arrow allocating with
     malloc; CONNECT_ANALYSIS_TUNING=0 turns it off), restored when it returns or raises.
     """
@@ -62,6 +65,7 @@ def fetch_snapshot(server: str | None = None, out: str | Path = "snap", days: in
     for name, n in (("--workers", workers), ("--max-workers", max_workers)):
         if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
             raise ConfigError(f"{name} must be a whole number of at least 1, got {n!r}")
+    jobs = jobs_mode(jobs)
     end = _window_end(now)
     start = _window_start(end, days, since)
     out = recover(out)  # absolute, a symlink followed; what a killed fetch left undone
@@ -74,7 +78,7 @@ def fetch_snapshot(server: str | None = None, out: str | Path = "snap", days: in
         try:
             # threads: limit.max_limit, the most requests that may ever be in flight
             run = Datasets(client, version, limit.max_limit, quiet, start, end, previous, bundle_history, writer,
-                           content)
+                           content, jobs)
             run.all()
             writer.commit(_manifest(client, version, (start, end), me, run, started), settings)
         except BaseException:
@@ -122,6 +126,7 @@ def _manifest(client: Client, version: Version | None, window: tuple[datetime, d
         "unavailable": dict(sorted(run.unavailable.items())),
         "refresh": run.refresh,
         "sources": run.sources,
+        "jobs": run.jobs_read,
         "system_storage": run.system_storage,
         "requests": client.request_count,
         "concurrency": client.limiter.summary(),

@@ -23,6 +23,7 @@ from .api import usage as usage_api
 from .api import users as users_api
 from .client import Client, Version
 from .errors import ConnectError, NotFoundError, PermissionError_, UnsupportedError
+from .fetch_jobs import fetch_jobs_dataset
 from .progress import bar
 from .refresh import (
     SESSIONS_RULE,
@@ -55,12 +56,13 @@ class Datasets:
 
     def __init__(self, client: Client, version: Version | None, workers: int, quiet: bool,
                  start: datetime, end: datetime, previous: Previous,
-                 bundle_history: bool | None, writer: SnapshotWriter, content: Future):
+                 bundle_history: bool | None, writer: SnapshotWriter, content: Future, jobs_mode: str):
         self.client, self.version, self.workers, self.quiet = client, version, workers, quiet
         self.start, self.end = start, end
         self.previous, self._out = previous, previous.out
         self.bundle_history, self.writer, self._content_read = bundle_history, writer, content
         self._content_table = schema.empty("content")  # the one table other datasets read
+        self.jobs_mode, self.jobs_read = jobs_mode, None  # --jobs; manifest["jobs"]
         self.unavailable: dict[str, str] = {}
         self.sources: dict[str, str] = {}
         self.usage_from: dict[str, datetime] = {}  # where each usage table was read from
@@ -324,9 +326,7 @@ class Datasets:
         self._guard(get, "packages")
 
     def jobs(self):
-        from .fetch_jobs import fetch_jobs_dataset
-
-        fetch_jobs_dataset(self)
+        self.jobs_read = fetch_jobs_dataset(self, self.jobs_mode)
 
     def _usage(self, table: str, fetch) -> None:
         """Usage for the window; from a previous snapshot, only what is newer than it holds.

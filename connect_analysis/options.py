@@ -4,6 +4,8 @@ The CLI options of `analyze` and `report` (cli.py, through `click_options`), bui
 arguments, the notebooks' parameters (tests/test_notebooks.py checks each parameters cell
 against `notebook_defaults`) and the docs' reference all come from the fields below. To add
 an option, add a field with its `option(...)` metadata and pass it on in `analyze_kwargs`.
+
+JOBS_*: the fetch's one option the commands that fetch share (fetch, demo, run: cli._jobs_option).
 """
 
 from __future__ import annotations
@@ -15,6 +17,14 @@ from pathlib import Path
 from .errors import ConfigError
 
 NAMED_IMAGES = ("posit", "server")  # Posit's public images; the server's own environments
+
+# The fetch's --jobs (fetch, demo and run take it from here): whose build and restore jobs it reads.
+JOBS_MODES = ("sample", "all")
+JOBS_DEFAULT = "sample"
+JOBS_PER_RUNTIME = 10  # a sample: the most recently deployed items of each runtime (for its median)
+JOBS_ALL_UP_TO = 500  # a sample of a server with this many deployed items or fewer is every item
+JOBS_HELP = (f"Whose build jobs to read (one request per item): sample (the {JOBS_PER_RUNTIME} most recently "
+             f"deployed items of each runtime; every item when {JOBS_ALL_UP_TO} or fewer are deployed) or all.")
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 

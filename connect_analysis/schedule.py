@@ -27,6 +27,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from .errors import ConfigError, ConnectAnalysisError, ReportError
+from .options import JOBS_DEFAULT
 from .snapshot import replace_dir
 
 SNAPSHOT_DIR = "snapshot"
@@ -47,18 +48,20 @@ class RunResult:
 
 
 def render_once(server: str, snapshot_dir: str | os.PathLike, out_dir: str | os.PathLike,
-                days: int = 90, renderer: str = "auto") -> Path:
+                days: int = 90, renderer: str = "auto", jobs: str = JOBS_DEFAULT) -> Path:
     """Refresh snapshot_dir from the server (incrementally when it holds a snapshot), then
-    render the report into out_dir. The key comes from CONNECT_API_KEY. Returns report.html."""
+    render the report into out_dir. The key comes from CONNECT_API_KEY; jobs: the fetch's --jobs.
+    Returns report.html."""
     from .fetch import fetch_snapshot
     from .report import build_report
 
-    fetch_snapshot(server, Path(snapshot_dir), days=days)
+    fetch_snapshot(server, Path(snapshot_dir), days=days, jobs=jobs)
     return build_report(Path(snapshot_dir), Path(out_dir), renderer=renderer).html
 
 
 def scheduled_run(server: str, out_root: str | os.PathLike, keep: int | None = None,
-                  days: int = 90, today: date | None = None, renderer: str = "auto") -> RunResult:
+                  days: int = 90, today: date | None = None, renderer: str = "auto",
+                  jobs: str = JOBS_DEFAULT) -> RunResult:
     """One scheduled run into out_root (layout in the module docstring).
 
     keep: how many successful runs to keep (the newest by date); None keeps all.
@@ -77,7 +80,7 @@ def scheduled_run(server: str, out_root: str | os.PathLike, keep: int | None = N
         snapshot = root / SNAPSHOT_DIR
         work = Path(tempfile.mkdtemp(prefix=f".{day}.", suffix=".tmp", dir=root))
         try:
-            report = render_once(server, snapshot, work, days=days, renderer=renderer)
+            report = render_once(server, snapshot, work, days=days, renderer=renderer, jobs=jobs)
         except BaseException as e:
             _keep_failed(work, root / f"{day}{FAILED_SUFFIX}")
             if isinstance(e, ConnectAnalysisError | KeyboardInterrupt):

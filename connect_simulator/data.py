@@ -123,6 +123,23 @@ class Dataset:
     def set_tag_name(self, tag_id: str, name: str) -> None:
         self.tags.loc[self.tags["id"] == tag_id, "name"] = name
 
+    def first(self, n: int) -> None:
+        """Keep only the first n content items, with their bundles, tags, vanities, packages
+        and usage (a smaller server of the same scenario: the bench's --scale, the tests)."""
+        keep = self.content.iloc[:max(1, n)]
+        guids = set(keep["guid"])
+        self.content = keep.reset_index(drop=True)
+        for name in ("bundles", "content_tags", "vanities", "packages"):
+            df = getattr(self, name)
+            setattr(self, name, df[df["content_guid"].isin(guids)].reset_index(drop=True))
+        kept = np.flatnonzero(np.isin(self.usage_guids, list(guids)))
+        for name in ("visit_log", "shiny_log"):
+            log = getattr(self, name)
+            m = np.isin(log.content, kept)
+            setattr(self, name, UsageLog(time=log.time[m], content=log.content[m], user=log.user[m],
+                                         path=log.path[m], end=None if log.end is None else log.end[m],
+                                         n_guids=log.n_guids))
+
     # -- time ------------------------------------------------------------------------
 
     def advance(self, days: float = 1.0) -> None:

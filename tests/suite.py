@@ -30,6 +30,7 @@ _INTEGRATION = ["test_analysis_compare", "test_analysis_summary", "test_analysis
                 "test_report", "test_report_quarto", "test_schedule", "test_simulator",
                 "test_simulator_usage", "test_sysreqs", "test_bad_input_server", "test_faults",
                 "test_secrets", "test_untrusted_text", "test_analysis_readiness", "test_fetch_jobs",
+                "test_fetch_jobs_sample",
                 "test_plan", "test_plan_quoting", "test_fetch_sessions", "test_fetch_bundles",
                 "test_fetch_include", "test_limiter", "test_fetch_refresh", "test_fetch_odd_shapes",
                 "test_bad_input_disk", "test_bad_input_snapshot",

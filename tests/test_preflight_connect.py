@@ -76,7 +76,7 @@ def test_connect_reads_tls_settings_as_the_client_does(simulator, monkeypatch):
 
 @pytest.mark.parametrize("url", ["ftp://connect.example", "http://user:pw@127.0.0.1:1"])
 def test_connect_bad_url_is_a_result_without_credentials(url):
-    result = check_connect(srv.url)
+    result = check_connect(url)
     assert not result.ok and result.detail.startswith("not a usable server URL")
     assert "pw" not in result.target + result.detail
 

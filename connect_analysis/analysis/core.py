@@ -156,7 +156,7 @@ def _readiness(snapshot, content, parts, target_version) -> dict:
         content, parts["content_images"], parts["minimal_set"], parts["image_list"],
         parts["important"]["guid"], snapshot.jobs, copy_minutes=parts["estimate"]["copy_minutes"],
         options=options_from_settings(snapshot.server_settings, target_version),
-        jobs_known="jobs" not in snapshot.unavailable)
+        jobs_known="jobs" not in snapshot.unavailable, manifest=snapshot.manifest)
     back_after = readiness_summary["back_after"]
     estimate = parts["estimate"] | {k: back_after[k] for k in
                                     ("important_back_after_hours", "everything_back_after_hours")} | {

@@ -5,6 +5,9 @@ A rebuild (`rsconnect content build`) restores the packages and, for documents, 
 measured rebuild of a bundle is the sum of its successful REBUILD_TAGS jobs; an item's is the
 median over its bundles. Items with no such job take the median of the measured items of the
 same runtime (downtime.rebuild_kind), else the stated assumption (downtime.REBUILD_MINUTES).
+
+By default the fetch reads the jobs of a sample (jobs_sample: per runtime, the most recently
+deployed items); jobs_coverage says for how many of the deployed items the jobs were read.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import schema
+from ..options import JOBS_ALL_UP_TO, JOBS_PER_RUNTIME
 from ..timestamps import iso
 from .downtime import REBUILD_MINUTES, rebuild_kind
 
@@ -79,3 +83,47 @@ def runtime_medians(table: pd.DataFrame) -> dict[str, dict]:
                       "measured_items": int(len(rows))} if len(rows)
                      else {"minutes": assumed, "source": ASSUMED, "measured_items": 0})
     return out
+
+
+def jobs_sample(content: pd.DataFrame, per_runtime: int = JOBS_PER_RUNTIME,
+                all_up_to: int = JOBS_ALL_UP_TO) -> list[str]:
+    """The guids of the deployed items whose jobs a sampled fetch reads, in content order: every
+    deployed item when there are at most `all_up_to`, else for each runtime (rebuild_kind, the
+    groups of the medians) the `per_runtime` most recently deployed (ties: by guid)."""
+    deployed = content[content["bundle_id"].notna()]
+    if len(deployed) <= all_up_to:
+        return deployed["guid"].tolist()
+    ranked = deployed.assign(_kind=rebuild_kind(deployed)).sort_values(
+        ["last_deployed_time", "guid"], ascending=[False, True], kind="stable", na_position="last")
+    chosen = set(ranked.groupby("_kind", sort=False).head(per_runtime)["guid"])
+    return [g for g in deployed["guid"] if g in chosen]
+
+
+def jobs_coverage(manifest: dict, content: pd.DataFrame, jobs_known: bool, failing_items: int) -> dict:
+    """summary.json's readiness.latest_builds: {mode, checked_items, deployed_items, failing_items,
+    text}, from the manifest's `jobs` record (fetch --jobs); a snapshot without one (an earlier
+    kit) holds every deployed item's jobs."""
+    deployed = int(content["bundle_id"].notna().sum())
+    record = manifest.get("jobs") if isinstance(manifest, dict) else None
+    if not (isinstance(record, dict) and record.get("mode") in ("sample", "all") and _count(record.get("items"))):
+        record = None  # an earlier kit's snapshot, or the jobs not read at all
+    mode = record["mode"] if record else "all"
+    checked = min(record["items"], deployed) if record else (deployed if jobs_known else 0)
+    per_runtime = record.get("per_runtime") if record and _count(record.get("per_runtime")) else JOBS_PER_RUNTIME
+    if deployed == 0 or checked == 0:
+        text = "no latest builds were checked: " + ("nothing is deployed" if deployed == 0
+                                                    else "the server gave no jobs (see unavailable)")
+    elif checked < deployed:
+        text = (f"latest builds checked for {checked} of {deployed} deployed items (the fetch read the jobs "
+                f"of the {per_runtime} most recently deployed items of each runtime); fetch with --jobs all "
+                "to check every item")
+    else:
+        text = f"latest builds checked for every deployed item ({deployed})"
+    if checked and not jobs_known:
+        text += "; some of them could not be read with this key (see unavailable)"
+    return {"mode": mode, "checked_items": checked, "deployed_items": deployed,
+            "failing_items": int(failing_items), "text": text}
+
+
+def _count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0

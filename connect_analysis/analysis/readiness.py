@@ -70,6 +70,9 @@ SUMMARY_KEYS = {
     "readiness.rebuild": "`parallel_builds`, `jobs_recorded` (false: the server gave no jobs), "
                          "`per_item_minutes_by_runtime` (per runtime `minutes`, `source`, "
                          "`measured_items`), `note`",
+    "readiness.latest_builds": "for how many items `already-failing` was checked: `mode` (the fetch's "
+                               "`--jobs`), `checked_items`, `deployed_items`, `failing_items`, `text`; "
+                               "a sampled fetch checks some items (`fetch --jobs all`: every one)",
     "readiness.back_after": "`important_back_after_hours`, `everything_back_after_hours`, "
                             "`blocked_items`, `blocked_important_items`, `text`",
     "readiness.rows": "the rows of readiness.csv",
@@ -127,7 +130,9 @@ CODES: dict[str, Code] = {c.name: c for c in (
          "Read the item's runtime versions with an administrator key and run the analysis again."),
     Code("already-failing", INFO,
          "The item's latest build or restore job on the old server failed (non-zero exit code or "
-         "an error).",
+         "an error). Only the items whose jobs the fetch read are checked: by default a sample (the "
+         "most recently deployed items of each runtime, or every item on a small server); "
+         "`readiness.latest_builds` says how many, and `fetch --jobs all` checks every item.",
          "Its latest build already failed on the old server ({when}): fix it there first, so a "
          "failure after the move is not blamed on the move."),
 )}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .downtime import PARALLEL_BUILDS
-from .jobs import latest_failures, rebuild_minutes, runtime_medians
+from .jobs import jobs_coverage, latest_failures, rebuild_minutes, runtime_medians
 from .readiness import COLUMNS, ReadinessOptions, counts, readiness
 from .waves import CANARIES_PER_IMAGE, assign_waves, back_after, wave_plan
 
@@ -15,14 +15,16 @@ TABLE_COLUMNS = list(COLUMNS)  # readiness.csv
 def rebuild_plan(content: pd.DataFrame, content_images: pd.DataFrame, minimal_set: list[str],
                  images: list[dict], important_guids, jobs: pd.DataFrame, *,
                  options: ReadinessOptions | None = None, parallel_builds: int = PARALLEL_BUILDS,
-                 copy_minutes: float = 0.0, jobs_known: bool = True) -> tuple[pd.DataFrame, dict]:
+                 copy_minutes: float = 0.0, jobs_known: bool = True,
+                 manifest: dict | None = None) -> tuple[pd.DataFrame, dict]:
     """(readiness rows in rebuild order, columns TABLE_COLUMNS; the summary.json part).
 
     rebuild_minutes: minutes to rebuild the item (rebuild_source says measured or assumed);
-    jobs_known: False when the server gave no jobs (every time is then assumed)."""
+    jobs_known: False when the server gave no jobs (every time is then assumed); manifest: the
+    snapshot's, whose `jobs` record says for how many items the jobs were read."""
     options = options or ReadinessOptions()
-    table = readiness(content, content_images, minimal_set, images, important_guids,
-                      latest_failures(jobs), options)
+    failing = latest_failures(jobs)
+    table = readiness(content, content_images, minimal_set, images, important_guids, failing, options)
     times = rebuild_minutes(content, jobs)
     table = pd.concat([table, times.drop(columns=["guid"])], axis=1)
     gone = table["verdict"] == "nothing-to-move"  # no bundle: nothing to rebuild
@@ -47,6 +49,7 @@ def rebuild_plan(content: pd.DataFrame, content_images: pd.DataFrame, minimal_se
                      "bundles), else the median of measured items of its runtime, else the assumption; "
                      "each wave runs on parallel_builds builders after the bundles are copied"),
         },
+        "latest_builds": jobs_coverage(manifest or {}, content, jobs_known, len(failing)),
         "back_after": back_after(table, plan, copy_minutes),
         "rows": table.to_dict("records"),
     }

@@ -1,8 +1,10 @@
-"""Build and restore jobs: GET /v1/content/{guid}/jobs, one call per deployed item.
+"""Build and restore jobs: GET /v1/content/{guid}/jobs, one call per item asked for (every
+deployed item, or a sample of them: fetch_jobs.py).
 
 Only the jobs a rebuild repeats are kept (schema.BUILD_JOB_TAGS). On a refresh the items
-to read again are those deployed or added since the previous snapshot and those whose
-latest job there was unfinished or failed; every other item keeps its previous rows.
+to read again are those wanted now that the previous snapshot did not read (not in its
+sample), those deployed or added since, and those whose latest job there was unfinished or
+failed; every other wanted item keeps its previous rows, and items no longer wanted lose theirs.
 """
 
 from __future__ import annotations
@@ -53,17 +55,18 @@ def fetch_jobs(client: Client, guids: list[str], pool: Executor,
     return tidy(frame(rows, "jobs")), refused
 
 
-def to_read_again(deployed: list[str], previous: pd.DataFrame, changed: list[str]) -> list[str]:
-    """The deployed items whose jobs a refresh reads again (module docstring), in deployed order."""
+def to_read_again(wanted: list[str], previous: pd.DataFrame, changed: list[str], covered: set[str]) -> list[str]:
+    """The wanted items whose jobs a refresh reads again (module docstring), in wanted order.
+    covered: the items whose jobs the previous snapshot read."""
     latest = previous.sort_values(["start_time", "key"], kind="stable").groupby("content_guid").tail(1)
     open_or_failed = latest["end_time"].isna() | latest["exit_code"].fillna(0).ne(0) | latest["error"].notna()
     again = set(changed) | set(latest.loc[open_or_failed, "content_guid"])
-    return [g for g in deployed if g in again]
+    return [g for g in wanted if g in again or g not in covered]
 
 
-def merged(previous: pd.DataFrame, fresh: pd.DataFrame, read: list[str], deployed: list[str]) -> pd.DataFrame:
-    """The previous rows of deployed items not read again, and the fresh rows."""
-    keep = previous["content_guid"].isin(set(deployed) - set(read))
+def merged(previous: pd.DataFrame, fresh: pd.DataFrame, read: list[str], wanted: list[str]) -> pd.DataFrame:
+    """The previous rows of wanted items not read again, and the fresh rows."""
+    keep = previous["content_guid"].isin(set(wanted) - set(read))
     return tidy(pd.concat([previous[keep], fresh], ignore_index=True))
 
 

@@ -164,6 +164,7 @@ def _document(result, table, target, found, entries, estimates, customs, cache_l
         "environments": entries,
         "waves": waves,
         "items": plan_items(table),
+        "latest_builds": (summary.get("readiness") or {}).get("latest_builds"),  # for how many already-failing was checked
         "custom_images": [{"directory": f"custom-images/{c.directory}", "needs": c.needs, "guids": c.guids,
                            "base": c.base, "os": c.os_id, "installs": c.installs, "reused": c.reused,
                            "os_packages": c.os_packages, "environment": c.environment} for c in customs],

@@ -4,6 +4,8 @@ report's one format (connect_analysis.tables), never a raw dict. Notebook cells 
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 
 from ..tables import Table, day, hours, human_bytes, key_values, limit, number, table
@@ -253,7 +255,13 @@ def readiness_table(result) -> Table | _Html:
     df = df.assign(_o=df["verdict"].map(order).fillna(5), _i=~df["important"].fillna(False).astype(bool))
     df = df[df["verdict"].isin(["blocked", "unknown", "conditional"])]
     df = df.sort_values(["_o", "_i", "events"], ascending=[True, True, False], kind="stable")
-    return table(df, caption="Items not ready as they are", csv="readiness.csv",
-                 columns=["title", "guid", "verdict", "important", "reasons", "remediation",
-                          "r_version", "py_version", "quarto_version", "events"],
-                 key_columns={"title", "verdict", "important", "remediation"})
+    shown = table(df, caption="Items not ready as they are", csv="readiness.csv",
+                  columns=["title", "guid", "verdict", "important", "reasons", "remediation",
+                           "r_version", "py_version", "quarto_version", "events"],
+                  key_columns={"title", "verdict", "important", "remediation"})
+    builds = ((getattr(result, "summary", None) or {}).get("readiness") or {}).get("latest_builds") or {}
+    if builds.get("checked_items", 0) < builds.get("deployed_items", 0):  # a sample: say so by the table
+        note = html.escape(builds["text"][:1].upper() + builds["text"][1:])
+        shown = Table(f'{shown.html}<p class="ca-note">The code already-failing: {note}.</p>', shown.rows,
+                      shown.total)
+    return shown

@@ -167,6 +167,12 @@ def readiness_verdict(s: dict) -> Verdict | None:
                           for _, r in blocked[:8])
         more = f" and {number(len(blocked) - 8)} more" if len(blocked) > 8 else ""
         text += f" Blocked important content: {names}{more} (see the readiness table)."
+    builds = rd.get("latest_builds") or {}
+    if builds.get("checked_items", 0) < builds.get("deployed_items", 0):
+        text += (f" Latest builds were checked for {fig(s, 'readiness.latest_builds.checked_items')} of "
+                 f"{fig(s, 'readiness.latest_builds.deployed_items')} deployed items "
+                 f"({fig(s, 'readiness.latest_builds.failing_items')} failing): fetch with --jobs all "
+                 "to check every item.")
     status = "bad" if counts.get("blocked") else ("warn" if counts.get("unknown") or
                                                   counts.get("conditional") else "ok")
     return Verdict("Readiness", status, text)
