@@ -155,18 +155,21 @@ class Client:
     retried after 429/502/503/504, a reset connection or a body cut short; backoff
     is the first wait in seconds, doubling up to max_backoff. max_in_flight bounds
     concurrent requests across every thread that shares this client; `limiter` (see
-    limiter.py, e.g. an AdaptiveLimit) replaces that fixed bound.
+    limiter.py, e.g. an AdaptiveLimit) replaces that fixed bound. key_required=False lets a
+    check run without a key (probe() then sends none).
     """
 
     def __init__(self, server: str | None = None, api_key: str | None = None, *,
                  ca_certificate: str | None = None, insecure: bool | None = None,
                  timeout: tuple[float, float] = (10.0, 120.0), retries: int = 8,
                  backoff: float = 0.25, max_backoff: float = 20.0, max_in_flight: int = 8,
-                 limiter: FixedLimit | None = None):
+                 limiter: FixedLimit | None = None, key_required: bool = True):
         self.server = normalize_server(server if server is not None else os.environ.get("CONNECT_SERVER", ""))
-        key = _keyguard.check_key(api_key if api_key is not None else os.environ.get("CONNECT_API_KEY", ""))
-        _keyguard.remember(key)
-        self._redactor = _keyguard.Redactor([key])
+        key = api_key if api_key is not None else os.environ.get("CONNECT_API_KEY", "")
+        key = _keyguard.check_key(key) if key_required or (key or "").strip() else None
+        if key:
+            _keyguard.remember(key)
+        self._redactor = _keyguard.Redactor([key] if key else [])
         verify = tls_verify(ca_certificate, insecure)
         self.api = self.server + "/__api__/"
         self.timeout = timeout
@@ -244,6 +247,22 @@ class Client:
             raise NotConnectError(f"{self.server} answers, but not as a Posit Connect server "
                                   "(/__api__/server_settings is not a JSON object); check --server")
         return body
+
+    def probe(self, path: str, *, with_key: bool = True) -> requests.Response:
+        """One GET of `path` on the server (e.g. "__ping__"): no retry, no redirect followed,
+        the body read within the size limits, for checks that read raw statuses (preflight).
+        Raises requests' exceptions and _bounds.BodyRefused."""
+        with self._count_lock:
+            self.request_count += 1
+        response = self.session.get(urljoin(self.server + "/", path.lstrip("/")), timeout=self.timeout,
+                                    auth=self._auth if with_key else self._no_auth, verify=self.verify,
+                                    allow_redirects=False, stream=True)
+        try:
+            response._content = _bounds.read_body(response, self.limits)
+        finally:
+            response.close()
+        response._content = self._redactor.body(response._content)
+        return response
 
     def _get(self, url: str, params: dict | None, into=None) -> tuple[object, str]:
         """GET with retries and hand-followed redirects; returns (decoded JSON body, final url)."""

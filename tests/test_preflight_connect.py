@@ -85,3 +85,39 @@ def test_connect_unreachable_is_a_result():
     result = check_connect(f"http://127.0.0.1:{closed_port()}")
     assert not result.ok and result.detail == "/__ping__: cannot connect"
 
+
+
+def test_connect_goes_through_the_one_client():
+    """The check's requests are the kit client's (its User-Agent, no retry), the key goes only to
+    /v1/user, and an answer over the client's size limit is a result, not an exception."""
+    from connect_analysis.client import Client
+
+    seen = []
+
+    def connect_like(h):
+        seen.append((h.path, h.headers.get("User-Agent"), h.headers.get("Authorization")))
+        if h.path == "/__ping__":
+            h.send_text("", 200)
+        elif h.path == "/__api__/server_settings":
+            h.send_json({"version": "2024.09.0"})
+        else:
+            h.send_json({"username": "ada", "user_role": "administrator"})
+
+    agent = Client("http://127.0.0.1:1", "k").session.headers["User-Agent"]
+    with serve(connect_like) as srv:
+        result = check_connect(srv.url, api_key="preflight-key-1")
+    assert result.ok, result.detail
+    assert seen == [("/__ping__", agent, None), ("/__api__/server_settings", agent, None),
+                    ("/__api__/v1/user", agent, "Key preflight-key-1")]
+
+
+def test_connect_answer_over_the_size_limit_is_a_result(monkeypatch):
+    monkeypatch.setenv("CONNECT_MAX_BODY_MB", "0.001")  # 1,048 bytes
+
+    def huge(h):
+        h.send_text("x" * 5000, 200)  # /__ping__ answers more than the limit
+
+    with serve(huge) as srv:
+        result = check_connect(srv.url)
+    assert not result.ok
+    assert result.detail == "/__ping__: request failed: BodyRefused"

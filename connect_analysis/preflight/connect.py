@@ -2,9 +2,9 @@
 
 `/__api__/server_settings` gives the version; with CONNECT_API_KEY set, `/__api__/v1/user`
 shows whose key it is. Redirects are not followed, so the key never travels elsewhere.
-This check reads raw statuses, one request each, without a key when none is set (a Client
-retries for minutes and requires a key), but with the client's TLS settings
-(connect_analysis.client.tls_verify: CONNECT_INSECURE and CONNECT_CA_CERTIFICATE).
+This check reads raw statuses, one request each (Client.probe: no retries), without a key when
+none is set, through the one client: its TLS settings (CONNECT_INSECURE, CONNECT_CA_CERTIFICATE),
+proxies, size limits and key masking.
 """
 
 from __future__ import annotations
@@ -13,6 +13,9 @@ import re
 
 import requests
 
+from .._bounds import BodyRefused
+from ..client import Client, normalize_server
+from ..errors import ConfigError
 from . import CheckResult
 
 TIMEOUT_S = 10
@@ -20,26 +23,21 @@ TIMEOUT_S = 10
 
 def check_connect(server: str, api_key: str | None = None) -> CheckResult:
     """Check a Connect server. api_key (from CONNECT_API_KEY) is optional. Never raises."""
-    from ..client import normalize_server, tls_verify
-    from ..errors import ConfigError
-
     try:
         base = normalize_server(server)
     except ConfigError as e:
         return CheckResult("connect", _without_credentials(server), False, f"not a usable server URL: {e}",
                            "give the server's URL, e.g. https://connect.example.com")
     try:
-        verify = tls_verify()
+        client = Client(base, api_key or "", retries=0, timeout=(TIMEOUT_S, TIMEOUT_S), key_required=False)
     except ConfigError as e:
         return CheckResult("connect", base, False, str(e),
-                           "fix CONNECT_INSECURE / CONNECT_CA_CERTIFICATE in the environment")
-    with requests.Session() as session:
-        session.verify = verify
-        session.trust_env = False  # no proxy from the environment may see the key
+                           "fix CONNECT_INSECURE / CONNECT_CA_CERTIFICATE / CONNECT_API_KEY in the environment")
+    with client:
         steps = [_ping, _server_settings] + ([_current_user] if api_key else [])
         found = []
         for step in steps:
-            ok, text, fix = step(session, base, api_key)
+            ok, text, fix = step(client)
             found.append(text)
             if not ok:
                 return CheckResult("connect", base, False, "; ".join(found), fix)
@@ -53,18 +51,17 @@ def _without_credentials(url: str) -> str:
     return re.sub(r"(//)[^/@]*@", r"\1***@", url)
 
 
-def _get(session: requests.Session, url: str, api_key: str | None = None):
+def _get(client: Client, path: str, with_key: bool = False):
     """(response, None) or (None, why it failed)."""
-    headers = {"Authorization": f"Key {api_key}"} if api_key else {}
     try:
-        return session.get(url, headers=headers, timeout=TIMEOUT_S, allow_redirects=False), None
+        return client.probe(path, with_key=with_key), None
     except requests.exceptions.SSLError as e:
         return None, f"TLS failed: {type(e).__name__}"
     except requests.exceptions.Timeout:
         return None, f"no answer within {TIMEOUT_S} s"
     except requests.exceptions.ConnectionError:
         return None, "cannot connect"
-    except requests.exceptions.RequestException as e:
+    except (requests.exceptions.RequestException, BodyRefused) as e:
         return None, f"request failed: {type(e).__name__}"
 
 
@@ -79,8 +76,8 @@ _UNREACHABLE_FIX = ("check the URL, DNS and the firewall between this cluster an
 _REDIRECT_FIX = "use the URL the server redirects to (scheme, host and path prefix)"
 
 
-def _ping(session, base, _key):
-    response, error = _get(session, f"{base}/__ping__")
+def _ping(client):
+    response, error = _get(client, "__ping__")
     if error:
         return False, f"/__ping__: {error}", _UNREACHABLE_FIX
     if (moved := _redirected(response)):
@@ -93,8 +90,8 @@ def _ping(session, base, _key):
     return True, "/__ping__ 200", None
 
 
-def _server_settings(session, base, _key):
-    response, error = _get(session, f"{base}/__api__/server_settings")
+def _server_settings(client):
+    response, error = _get(client, "__api__/server_settings")
     if error:
         return False, f"/__api__/server_settings: {error}", _UNREACHABLE_FIX
     if (moved := _redirected(response)):
@@ -108,8 +105,8 @@ def _server_settings(session, base, _key):
     return True, f"API answers (Connect {version})", None
 
 
-def _current_user(session, base, key):
-    response, error = _get(session, f"{base}/__api__/v1/user", key)
+def _current_user(client):
+    response, error = _get(client, "__api__/v1/user", with_key=True)
     if error:
         return False, f"/__api__/v1/user: {error}", _UNREACHABLE_FIX
     if (moved := _redirected(response)):
