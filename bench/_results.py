@@ -24,7 +24,8 @@ REPO = RESULTS.parents[1]
 def machine() -> dict:
     """Facts about the machine a figure was measured on."""
     facts = {"cpus": os.cpu_count(), "platform": platform.platform(),
-             "python": platform.python_version(), "load_average_1m": round(os.getloadavg()[0], 2)}
+             "python": platform.python_version(), "load_average_1m": round(os.getloadavg()[0], 2),
+             "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()]}
     try:
         cpuinfo = Path("/proc/cpuinfo").read_text()
         facts["cpu"] = next((ln.split(":", 1)[1].strip() for ln in cpuinfo.splitlines()

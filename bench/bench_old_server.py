@@ -21,11 +21,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,6 +32,7 @@ from pathlib import Path
 import pandas as pd
 import requests
 from _clients import in_own_process, posit_sdk_fetch
+from _results import commit, machine
 from _rss import peak_rss_bytes
 
 KEY = "bench-admin-key"
@@ -97,28 +95,6 @@ def idle_median_ms(sim, n: int = 60) -> float:
             s.get(f"{sim.url}/__api__/v1/content/{g}/bundles", headers={"Authorization": f"Key {KEY}"},
                   timeout=30).raise_for_status()
     return round(1000 * statistics.median(sim.response_times(since=t0)), 1)
-
-
-def machine() -> dict:
-    load = os.getloadavg()
-    try:
-        model = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
-    except (OSError, StopIteration):
-        model = platform.processor()
-    return {"cpus": os.cpu_count(), "cpu_model": model, "load_average_1_5_15": [round(x, 2) for x in load],
-            "python": platform.python_version(), "platform": platform.platform(),
-            "note": "a 2-core machine shared with other jobs: timings are noisy"}
-
-
-def commit() -> str | None:
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
-                             cwd=Path(__file__).parent)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
-                               text=True, cwd=Path(__file__).parent).stdout.strip()
-        return out.stdout.strip() + ("-dirty" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return None
 
 
 def old_server_runs(ds, latencies, parts, sdk_from) -> list[dict]:
@@ -228,7 +204,7 @@ def main():
           f"served as Connect {OLD}; generated in {time.perf_counter() - t0:.0f} s", flush=True)
     result = {
         "bench": "old_server", "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "commit": commit(),
-        "machine": machine(), "scenario": "large", "scale": args.scale, "content_items": len(ds.content),
+        "machine": {**machine(), "note": "a 2-core machine shared with other jobs: timings are noisy"}, "scenario": "large", "scale": args.scale, "content_items": len(ds.content),
         "bundles": len(ds.bundles), "connect_version": OLD, "window_days": DAYS,
         "targets": {"speedup_vs_posit_sdk": ">= 10x at each latency",
                     "capacity_kit_default_vs_idle": "<= 1.5x", "capacity_fixed_32_vs_idle": "> 3x"},

@@ -37,11 +37,6 @@ def build_demo(root: Path) -> Path:
     return root / "demo" / "report.html"
 
 
-def commit() -> str:
-    done = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=REPO)
-    return done.stdout.strip() or "unknown"
-
-
 def main() -> int:
     from chromium import available, visit
 
