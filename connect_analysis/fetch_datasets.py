@@ -296,7 +296,7 @@ class Datasets:
         if reuse is not None and reuse[2] and self._copy("packages"):
             self.sources["packages"] = "/v1/packages"
             return
-        old = self.previous.packages() if reuse is not None else None
+        old = self.previous.table("packages") if reuse is not None else None
         if old is not None and worth_patching(reuse[0], content):
             changed = reuse[0]
             deployed = set(content.loc[content["bundle_id"].notna(), "guid"])

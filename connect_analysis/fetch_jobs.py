@@ -9,13 +9,10 @@ holds), of (deployed items), read (requested by this fetch), guids (the items, w
 
 from __future__ import annotations
 
-import pandas as pd
-
 from .api import jobs as jobs_api
-from .errors import ConfigError, SnapshotError
+from .errors import ConfigError
 from .options import JOBS_MODES, JOBS_PER_RUNTIME
 from .progress import bar
-from .snapshot import load_snapshot
 
 
 def jobs_mode(mode) -> str:
@@ -39,7 +36,7 @@ def fetch_jobs_dataset(run, mode: str) -> dict | None:
     wanted = deployed if mode == "all" else jobs_sample(content)
     reuse = run._reusable("jobs", jobs_api.SOURCE)
     covered = _covered_before(run) if reuse is not None else None
-    old = _previous_jobs(run) if covered is not None else None
+    old = run.previous.table("jobs") if covered is not None else None
     read = wanted if old is None else jobs_api.to_read_again(wanted, old, reuse[0], covered)
     progress = bar("jobs", len(read), run.quiet)
     record = {"mode": mode, "per_runtime": JOBS_PER_RUNTIME, "items": len(wanted), "of": len(deployed),
@@ -71,9 +68,3 @@ def _covered_before(run) -> set[str] | None:
         return set(guids)
     return None
 
-
-def _previous_jobs(run) -> pd.DataFrame | None:
-    try:
-        return load_snapshot(run._out, tables=["jobs"]).jobs
-    except SnapshotError:
-        return None

@@ -166,10 +166,11 @@ class Previous:
         writer.copy(table, src, rows)
         return True
 
-    def packages(self) -> pd.DataFrame | None:
-        """The previous snapshot's packages (not in REUSED: read only when some item changed)."""
+    def table(self, table: str) -> pd.DataFrame | None:
+        """One table of the previous snapshot that is not in REUSED (packages, jobs: read only
+        when a refresh patches them); None when it cannot be read."""
         try:
-            return load_snapshot(self.out, tables=["packages"]).packages
+            return getattr(load_snapshot(self.out, tables=[table]), table)
         except SnapshotError:
             return None
 
