@@ -23,9 +23,9 @@ REPO = RESULTS.parents[1]
 
 def machine() -> dict:
     """Facts about the machine a figure was measured on."""
+    load = [round(x, 2) for x in os.getloadavg()]
     facts = {"cpus": os.cpu_count(), "platform": platform.platform(),
-             "python": platform.python_version(), "load_average_1m": round(os.getloadavg()[0], 2),
-             "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()]}
+             "python": platform.python_version(), "load_average_1m": load[0], "load_average_1_5_15": load}
     try:
         cpuinfo = Path("/proc/cpuinfo").read_text()
         facts["cpu"] = next((ln.split(":", 1)[1].strip() for ln in cpuinfo.splitlines()

@@ -21,20 +21,20 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
 _LAZY = {
-    "ConnectAnalysisError": "errors",
-    "Snapshot": "snapshot",
-    "load_snapshot": "snapshot",
-    "write_snapshot": "snapshot",
-    "fetch_snapshot": "fetch",
-    "Analysis": "analysis",
-    "analyze": "analysis",
-    "analyze_snapshot": "analysis",
-    "write_analysis": "analysis",
-    "compare_snapshots": "analysis",
-    "build_report": "report",
-    "write_plan": "plan",
-    "plan_snapshot": "plan",
-    "run_preflight": "preflight",
+    "ConnectAnalysisError": "connect_analysis.errors",
+    "Snapshot": "connect_analysis.snapshot",
+    "load_snapshot": "connect_analysis.snapshot",
+    "write_snapshot": "connect_analysis.snapshot",
+    "fetch_snapshot": "connect_analysis.fetch",
+    "Analysis": "connect_analysis.analysis",
+    "analyze": "connect_analysis.analysis",
+    "analyze_snapshot": "connect_analysis.analysis",
+    "write_analysis": "connect_analysis.analysis",
+    "compare_snapshots": "connect_analysis.analysis",
+    "build_report": "connect_analysis.report",
+    "write_plan": "connect_analysis.plan",
+    "plan_snapshot": "connect_analysis.plan",
+    "run_preflight": "connect_analysis.preflight",
     "start_simulator": "connect_simulator",  # the sibling package, not a module of the kit
 }
 
@@ -43,7 +43,5 @@ __all__ = ["__version__", *_LAZY]
 
 def __getattr__(name: str):
     if name in _LAZY:
-        module = _LAZY[name]
-        relative = "" if module.startswith("connect_") else "."
-        return getattr(import_module(relative + module, __name__), name)
+        return getattr(import_module(_LAZY[name]), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -114,14 +114,11 @@ def decode_json(server: str, response: requests.Response, url: str, into=None):
     shape comes back as plain JSON). CutShort for JSON that looks cut short; NotConnectError
     for a body that is not JSON; ServerError for JSON nested too deeply."""
     try:
-        return msgspec.json.decode(response.content, type=into) if into else msgspec.json.decode(
-            response.content)
-    except msgspec.DecodeError:
-        pass
-    except RecursionError:
-        raise ServerError(f"{server} answered {api_path(show_url(url))} with JSON nested too deeply to read",
-                          url=show_url(url)) from None  # another shape, or what only the standard library reads (NaN, huge numbers, UTF-16)
-    try:
+        try:
+            return msgspec.json.decode(response.content, type=into) if into else msgspec.json.decode(
+                response.content)
+        except msgspec.DecodeError:
+            pass  # another shape, or what only the standard library reads (NaN, huge numbers, UTF-16)
         return response.json()
     except RecursionError:
         raise ServerError(f"{server} answered {api_path(show_url(url))} with JSON nested too deeply to read",

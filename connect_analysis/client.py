@@ -166,7 +166,7 @@ class Client:
                  limiter: FixedLimit | None = None, key_required: bool = True):
         self.server = normalize_server(server if server is not None else os.environ.get("CONNECT_SERVER", ""))
         key = api_key if api_key is not None else os.environ.get("CONNECT_API_KEY", "")
-        key = _keyguard.check_key(key) if key_required or (key or "").strip() else None
+        key = _keyguard.check_key(key) if key_required or key.strip() else None
         if key:
             _keyguard.remember(key)
         self._redactor = _keyguard.Redactor([key] if key else [])
@@ -257,11 +257,7 @@ class Client:
         response = self.session.get(urljoin(self.server + "/", path.lstrip("/")), timeout=self.timeout,
                                     auth=self._auth if with_key else self._no_auth, verify=self.verify,
                                     allow_redirects=False, stream=True)
-        try:
-            response._content = _bounds.read_body(response, self.limits)
-        finally:
-            response.close()
-        response._content = self._redactor.body(response._content)
+        response._content = self._redactor.body(self._read(response))
         return response
 
     def _get(self, url: str, params: dict | None, into=None) -> tuple[object, str]:
@@ -335,10 +331,7 @@ class Client:
                     raise ServerError(f"{self.server} answered {api_path(show_url(url))} with a redirect the kit will not "
                                       f"follow (not a valid URL: {self._redactor.text(str(e))[:120]})", url=show_url(url)) from None
                 slot.status, slot.retry_after = response.status_code, retry_after_seconds(response)
-                try:  # the whole body, inside the slot and the deadline, within the size limits
-                    response._content = _bounds.read_body(response, self.limits)
-                finally:
-                    response.close()
+                response._content = self._read(response)  # inside the slot and the deadline
             log.debug("GET %s -> %s", show_url(response.url), response.status_code)
             check_length(response)
             response._content = self._redactor.body(response._content)  # server text never holds the key
@@ -353,6 +346,13 @@ class Client:
                                   f"follow ({e}): {self._redactor.text(target)[:120]!r}", url=show_url(url)) from None
             current, params = target, None  # the Location already carries the query
         return response, current
+
+    def _read(self, response: requests.Response) -> bytes:
+        """The whole body of a streamed response, within the size limits; the connection closed."""
+        try:
+            return _bounds.read_body(response, self.limits)
+        finally:
+            response.close()
 
     def _sleep(self, attempt: int, retry_after: float | None, why: str, url: str) -> None:
         with self._count_lock:

@@ -154,9 +154,7 @@ MAX_DAYS = 36_500  # a hundred years: Connect's usage cannot be older
 def _window_start(end: datetime, days, since) -> datetime:
     if since is not None:
         try:
-            ts = pd.Timestamp(since)
-            ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-            start = ts.to_pydatetime().replace(microsecond=0)
+            start = utc_second(pd.Timestamp(since).to_pydatetime())
         except (ValueError, TypeError, OverflowError):
             raise ConfigError(f"--since must be a date such as 2025-01-31, got {since!r}") from None
         if start.year < 1970:

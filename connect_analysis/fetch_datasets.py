@@ -296,8 +296,9 @@ class Datasets:
         if reuse is not None and reuse[2] and self._copy("packages"):
             self.sources["packages"] = "/v1/packages"
             return
-        old = self.previous.table("packages") if reuse is not None else None
-        if old is not None and worth_patching(reuse[0], content):
+        worth = reuse is not None and worth_patching(reuse[0], content)
+        old = self.previous.table("packages") if worth else None
+        if old is not None:
             changed = reuse[0]
             deployed = set(content.loc[content["bundle_id"].notna(), "guid"])
             fresh = packages_api.fetch_packages_per_content(self.client, [g for g in changed if g in deployed],

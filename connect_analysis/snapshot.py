@@ -272,10 +272,7 @@ def _compacted(column: pa.ChunkedArray) -> pa.Array:
                                           array.dictionary.take(pa.array(used)))
 
 
-def replace_dir(tmp: Path, dest: Path) -> None:
-    """Rename directory tmp to dest; an existing dest is moved aside first and removed only
-    after, and put back if the rename fails (_snapdir.rename_over)."""
-    _snapdir.rename_over(tmp, dest)
+replace_dir = _snapdir.rename_over  # rename directory tmp to dest, an existing dest moved aside first
 
 
 def load_snapshot(path: str | os.PathLike, columns: dict[str, list[str]] | None = None,

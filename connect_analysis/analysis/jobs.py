@@ -15,7 +15,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import schema
-from ..options import JOBS_ALL_UP_TO, JOBS_PER_RUNTIME
+from ..options import JOBS_ALL_UP_TO, JOBS_MODES, JOBS_PER_RUNTIME
 from ..timestamps import iso
 from .downtime import REBUILD_MINUTES, rebuild_kind
 
@@ -99,13 +99,18 @@ def jobs_sample(content: pd.DataFrame, per_runtime: int = JOBS_PER_RUNTIME,
     return [g for g in deployed["guid"] if g in chosen]
 
 
+def sampled(latest_builds: dict) -> bool:
+    """Whether summary.json's readiness.latest_builds covers only some deployed items."""
+    return latest_builds.get("checked_items", 0) < latest_builds.get("deployed_items", 0)
+
+
 def jobs_coverage(manifest: dict, content: pd.DataFrame, jobs_known: bool, failing_items: int) -> dict:
     """summary.json's readiness.latest_builds: {mode, checked_items, deployed_items, failing_items,
     text}, from the manifest's `jobs` record (fetch --jobs); a snapshot without one (an earlier
     kit) holds every deployed item's jobs."""
     deployed = int(content["bundle_id"].notna().sum())
     record = manifest.get("jobs") if isinstance(manifest, dict) else None
-    if not (isinstance(record, dict) and record.get("mode") in ("sample", "all") and _count(record.get("items"))):
+    if not (isinstance(record, dict) and record.get("mode") in JOBS_MODES and _count(record.get("items"))):
         record = None  # an earlier kit's snapshot, or the jobs not read at all
     mode = record["mode"] if record else "all"
     checked = min(record["items"], deployed) if record else (deployed if jobs_known else 0)

@@ -29,7 +29,7 @@ def check_connect(server: str, api_key: str | None = None) -> CheckResult:
         return CheckResult("connect", _without_credentials(server), False, f"not a usable server URL: {e}",
                            "give the server's URL, e.g. https://connect.example.com")
     try:
-        client = Client(base, api_key or "", retries=0, timeout=(TIMEOUT_S, TIMEOUT_S), key_required=False)
+        client = Client(base, api_key or "", timeout=(TIMEOUT_S, TIMEOUT_S), key_required=False)
     except ConfigError as e:
         return CheckResult("connect", base, False, str(e),
                            "fix CONNECT_INSECURE / CONNECT_CA_CERTIFICATE / CONNECT_API_KEY in the environment")

@@ -8,6 +8,7 @@ import html
 
 import pandas as pd
 
+from ..analysis.jobs import sampled
 from ..tables import Table, day, hours, human_bytes, key_values, limit, number, table
 
 
@@ -260,7 +261,7 @@ def readiness_table(result) -> Table | _Html:
                            "r_version", "py_version", "quarto_version", "events"],
                   key_columns={"title", "verdict", "important", "remediation"})
     builds = ((getattr(result, "summary", None) or {}).get("readiness") or {}).get("latest_builds") or {}
-    if builds.get("checked_items", 0) < builds.get("deployed_items", 0):  # a sample: say so by the table
+    if sampled(builds):  # say so by the table
         note = html.escape(builds["text"][:1].upper() + builds["text"][1:])
         shown = Table(f'{shown.html}<p class="ca-note">The code already-failing: {note}.</p>', shown.rows,
                       shown.total)

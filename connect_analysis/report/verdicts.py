@@ -15,6 +15,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..analysis.jobs import sampled
 from ..tables import day, human_bytes, limit, number
 
 # status -> the word shown before the sentence
@@ -168,7 +169,7 @@ def readiness_verdict(s: dict) -> Verdict | None:
         more = f" and {number(len(blocked) - 8)} more" if len(blocked) > 8 else ""
         text += f" Blocked important content: {names}{more} (see the readiness table)."
     builds = rd.get("latest_builds") or {}
-    if builds.get("checked_items", 0) < builds.get("deployed_items", 0):
+    if sampled(builds):
         text += (f" Latest builds were checked for {fig(s, 'readiness.latest_builds.checked_items')} of "
                  f"{fig(s, 'readiness.latest_builds.deployed_items')} deployed items "
                  f"({fig(s, 'readiness.latest_builds.failing_items')} failing): fetch with --jobs all "
